@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+// pairs: dataset-level inference from sharded HDF5 collision events (see README.md and ../shared/design.md).
+import PackageDescription
+
+let package = Package(
+    name: "pairs",
+    products: [
+        .executable(name: "pairs", targets: ["pairs"]),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (Debian: libzmq3-dev, libhdf5-dev, libopenblas-dev).
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Typed wrappers, one per C library.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "Numerics", dependencies: ["COpenBLAS"]),
+
+        // The PAIRS domain: shards, model, simulators, inference math.
+        .target(name: "PairsCore", dependencies: ["HDF5", "Numerics"]),
+
+        // Thin command-line interface.
+        .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ"]),
+
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),
+        .testTarget(name: "pairsTests", dependencies: ["pairs"]),
+    ]
+)
