@@ -42,3 +42,7 @@ static inline hid_t chdf5_T_STD_U8LE(void) { return H5T_STD_U8LE; }
 static inline hid_t chdf5_T_STD_U16LE(void) { return H5T_STD_U16LE; }
 static inline hid_t chdf5_T_STD_U32LE(void) { return H5T_STD_U32LE; }
 static inline hid_t chdf5_T_STD_U64LE(void) { return H5T_STD_U64LE; }
+
+static inline size_t chdf5_D_CHUNK_CACHE_NSLOTS_DEFAULT(void) { return H5D_CHUNK_CACHE_NSLOTS_DEFAULT; }
+static inline double chdf5_D_CHUNK_CACHE_W0_DEFAULT(void) { return H5D_CHUNK_CACHE_W0_DEFAULT; }
+static inline size_t chdf5_T_VARIABLE(void) { return H5T_VARIABLE; }
