@@ -154,6 +154,13 @@ func temporaryPath(_ name: String) -> String {
         #expect(error.reason.contains("needs 40"))
     }
 
+    @Test func scopedOpenHandsTheFileToTheBody() throws {
+        let path = temporaryPath("scoped.h5")
+        _ = try File.create(path).root().createGroup("g")
+        let names = try File.withOpen(path) { file throws(HDF5Error) in try file.root().memberNames() }
+        #expect(names == ["g"])
+    }
+
     @Test func fileLockingCanBeTurnedOff() throws {
         let path = temporaryPath("locks.h5")
         _ = try File.create(path, locking: .disabled)
