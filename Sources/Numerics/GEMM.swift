@@ -3,8 +3,6 @@ import COpenBLAS
 /// Whether a GEMM operand is used as stored or transposed.
 public enum Transpose: Sendable {
     case none, transposed
-
-    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
 /// OpenBLAS set-up shared by every caller: one BLAS thread per calling thread, because pairs gets
@@ -13,28 +11,34 @@ public enum BLAS {
     private static let singleThreaded: Void = { openblas_set_num_threads(1) }()
 
     /// Makes sure OpenBLAS runs on the caller's thread only (idempotent and cheap).
-    @inline(__always)
     public static func configure() { _ = singleThreaded }
 
     /// The CPU kernel OpenBLAS picked at run time (e.g. `Cooperlake`, `Haswell`).
     public static var coreName: String { String(cString: openblas_get_corename()) }
 }
 
-/// `c ← alpha · op(a) · op(b) + beta · c` through `cblas_sgemm`, with shape preconditions.
-public func gemm(_ a: Matrix, _ b: Matrix, into c: inout Matrix, transposeA: Transpose = .none, transposeB: Transpose = .none,
-                 alpha: Float = 1, beta: Float = 0) {
+/// `c ← alpha · op(a) · op(b) + beta · c` through BLAS GEMM, with shape preconditions.
+@inlinable
+public func gemm<T: BLASScalar>(_ a: Matrix<T>, _ b: Matrix<T>, into c: inout Matrix<T>,
+                                transposeA: Transpose = .none, transposeB: Transpose = .none,
+                                alpha: T = 1, beta: T = 0) {
     let (m, k) = transposeA == .none ? (a.rows, a.columns) : (a.columns, a.rows)
     let (kb, n) = transposeB == .none ? (b.rows, b.columns) : (b.columns, b.rows)
     precondition(k == kb, "gemm: inner dimensions differ (\(m)×\(k) · \(kb)×\(n))")
     precondition(c.rows == m && c.columns == n, "gemm: result is \(c.rows)×\(c.columns), expected \(m)×\(n)")
     guard m > 0, n > 0 else { return }
+    if k == 0 {
+        if beta == 0 { c.fill(0) } else { c.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= beta } } }
+        return
+    }
     BLAS.configure()
-    let lda = Int32(max(a.columns, 1)), ldb = Int32(max(b.columns, 1)), ldc = Int32(max(c.columns, 1))
+    let lda = max(a.columns, 1), ldb = max(b.columns, 1), ldc = max(c.columns, 1)
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                cblas_sgemm(CblasRowMajor, transposeA.cblas, transposeB.cblas, Int32(m), Int32(n), Int32(k),
-                            alpha, pa.baseAddress, lda, pb.baseAddress, ldb, beta, pc.baseAddress, ldc)
+                T.gemm(transposeA: transposeA == .transposed, transposeB: transposeB == .transposed, m: m, n: n, k: k,
+                       alpha: alpha, a: pa.baseAddress!, lda: lda, b: pb.baseAddress!, ldb: ldb,
+                       beta: beta, c: pc.baseAddress!, ldc: ldc)
             }
         }
     }

@@ -2,7 +2,7 @@ import Testing
 @testable import Numerics
 
 /// Reference product computed in Double with explicit loops.
-func naiveProduct(_ a: Matrix, _ ta: Transpose, _ b: Matrix, _ tb: Transpose) -> [Double] {
+func naiveProduct(_ a: Matrix<Float>, _ ta: Transpose, _ b: Matrix<Float>, _ tb: Transpose) -> [Double] {
     let m = ta == .none ? a.rows : a.columns, k = ta == .none ? a.columns : a.rows
     let n = tb == .none ? b.columns : b.rows
     var out = [Double](repeating: 0, count: m * n)
@@ -20,7 +20,7 @@ func naiveProduct(_ a: Matrix, _ ta: Transpose, _ b: Matrix, _ tb: Transpose) ->
     return out
 }
 
-func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededGenerator) -> Matrix {
+func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededGenerator) -> Matrix<Float> {
     Matrix(rows: rows, columns: columns, values: (0..<rows * columns).map { _ in Float(rng.normal()) })
 }
 
@@ -31,7 +31,7 @@ func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededGenerator) -> 
         let (m, k, n) = (37, 19, 23)
         let a = ta == .none ? randomMatrix(m, k, &rng) : randomMatrix(k, m, &rng)
         let b = tb == .none ? randomMatrix(k, n, &rng) : randomMatrix(n, k, &rng)
-        var c = Matrix(rows: m, columns: n, repeating: 1)
+        var c = Matrix<Float>(rows: m, columns: n, repeating: 1)
         gemm(a, b, into: &c, transposeA: ta, transposeB: tb, alpha: 2, beta: 0.5)
         let reference = naiveProduct(a, ta, b, tb)
         for (got, want) in zip(c.values, reference) {
@@ -40,8 +40,8 @@ func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededGenerator) -> 
     }
 
     @Test func emptyBatchIsANoOp() {
-        var c = Matrix(rows: 0, columns: 4)
-        gemm(Matrix(rows: 0, columns: 3), Matrix(rows: 3, columns: 4), into: &c)
+        var c = Matrix<Float>(rows: 0, columns: 4)
+        gemm(Matrix<Float>(rows: 0, columns: 3), Matrix<Float>(rows: 3, columns: 4), into: &c)
         #expect(c.rows == 0)
         #expect(!BLAS.coreName.isEmpty)
     }
@@ -49,7 +49,7 @@ func randomMatrix(_ rows: Int, _ columns: Int, _ rng: inout SeededGenerator) -> 
 
 @Suite struct MatrixTests {
     @Test func resizeKeepsStorageAndZeroFillsNewRows() {
-        var m = Matrix(rows: 4, columns: 2, repeating: 7, rowCapacity: 8)
+        var m = Matrix<Float>(rows: 4, columns: 2, repeating: 7, rowCapacity: 8)
         m.resize(rows: 1)
         #expect(m.values == [7, 7])
         m.resize(rows: 3)

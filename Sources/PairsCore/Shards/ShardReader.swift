@@ -37,13 +37,13 @@ public struct ShardReadOptions: Sendable {
 /// A block of consecutive events from one shard: `values` is events × selected features, row-major Float32.
 public struct EventBatch: Sendable {
     /// The events kept (rows) × selected features (columns).
-    public internal(set) var values: Matrix
+    public internal(set) var values: Matrix<Float>
     /// The shard rows this batch covers (events skipped for non-finite values are within it but not in `values`).
     public internal(set) var rows: Range<Int>
 
     /// An empty batch with room for `capacity` events of `features` features.
     public init(features: Int, capacity: Int) {
-        values = Matrix(rows: 0, columns: features, rowCapacity: capacity)
+        values = Matrix<Float>(rows: 0, columns: features, rowCapacity: capacity)
         rows = 0..<0
     }
 
@@ -210,7 +210,7 @@ public final class ShardReader {
         }
     }
 
-    private func fill(_ values: inout Matrix, rows: Range<Int>) throws(HDF5Error) {
+    private func fill(_ values: inout Matrix<Float>, rows: Range<Int>) throws(HDF5Error) {
         let n = rows.count, k = features.count
         switch source {
         case .matrix(let dataset, let columns, let direct):
