@@ -44,6 +44,11 @@ public final class Group: Object {
         }
     }
 
+    /// Removes the link `name` (the object's space is not reclaimed until the file is repacked).
+    public func unlink(_ name: String) throws(HDF5Error) {
+        _ = try H5.call("H5Ldelete", childPath(name)) { H5Ldelete(id, name, chdf5_P_DEFAULT()) }
+    }
+
     /// Opens the subgroup `name` (relative or absolute path).
     public func openGroup(_ name: String) throws(HDF5Error) -> Group {
         Group(id: try H5.call("H5Gopen2", childPath(name)) { H5Gopen2(id, name, chdf5_P_DEFAULT()) },

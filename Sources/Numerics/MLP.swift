@@ -58,19 +58,32 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
 
     /// Runs a batch (rows are events) through the network into `workspace.output`. No allocation when the
     /// batch fits the workspace's capacity.
+    /// - Parameters:
+    ///   - rows: the rows of `input` to run (default: all).
+    ///   - placement: run them as rows `offset..<offset + rows.count` of a block of `total` rows whose other
+    ///     rows are zero; output rows correspond to block rows. OpenBLAS' result for a row depends on the
+    ///     row's position within the GEMM (never on the other rows' values), so callers that need results
+    ///     independent of batching place each event at a fixed position of a fixed-size block.
     @inlinable
-    public func forward(_ input: Matrix<T>, workspace: inout MLPWorkspace<T>) {
+    public func forward(_ input: Matrix<T>, rows: Range<Int>? = nil, placement: (offset: Int, total: Int)? = nil,
+                        workspace: inout MLPWorkspace<T>) {
         precondition(input.columns == inputSize, "input has \(input.columns) features, the network takes \(inputSize)")
-        let n = input.rows
-        workspace.prepare(rows: n)
+        let selected = rows ?? 0..<input.rows
+        precondition(selected.lowerBound >= 0 && selected.upperBound <= input.rows, "rows \(selected) outside the input")
+        let n = selected.count
+        let (offset, total) = placement ?? (0, n)
+        precondition(offset >= 0 && offset + n <= total, "placement \(offset)+\(n) exceeds the block of \(total) rows")
+        workspace.prepare(rows: total)
         input.withUnsafeBufferPointer { x in
             workspace.standardized.withUnsafeMutableBufferPointer { out in
                 inputMean.withUnsafeBufferPointer { mean in
                     inputStd.withUnsafeBufferPointer { std in
-                        let f = mean.count
+                        let f = mean.count, first = selected.lowerBound
+                        for i in 0..<offset * f { out[i] = 0 }
                         for r in 0..<n {
-                            for c in 0..<f { out[r * f + c] = (x[r * f + c] - mean[c]) / std[c] }
+                            for c in 0..<f { out[(offset + r) * f + c] = (x[(first + r) * f + c] - mean[c]) / std[c] }
                         }
+                        for i in (offset + n) * f..<total * f { out[i] = 0 }
                     }
                 }
             }

@@ -18,9 +18,11 @@ struct CommandSpec {
     /// Positional arguments: name and help.
     let positionals: [(name: String, help: String)]
     let options: [OptionSpec]
+    /// Whether the last positional may be repeated (one or more values).
+    var repeatsLast = false
 
     var usage: String {
-        let positional = positionals.map { "<\($0.name)>" }.joined(separator: " ")
+        let positional = positionals.map { "<\($0.name)>" }.joined(separator: " ") + (repeatsLast ? "…" : "")
         return "pairs \(name) \(positional)\(positional.isEmpty ? "" : " ")[options]"
     }
 
@@ -81,9 +83,11 @@ struct ParsedArguments {
             }
         }
         wantsHelp = help
-        if !help && positionals.count != spec.positionals.count {
-            let expected = spec.positionals.map { "<\($0.name)>" }.joined(separator: " ")
-            throw UsageError("expected \(spec.positionals.count) argument\(spec.positionals.count == 1 ? "" : "s") \(expected), got \(positionals.count)")
+        let countOK = spec.repeatsLast ? positionals.count >= spec.positionals.count : positionals.count == spec.positionals.count
+        if !help && !countOK {
+            let expected = spec.positionals.map { "<\($0.name)>" }.joined(separator: " ") + (spec.repeatsLast ? "…" : "")
+            let quantity = spec.repeatsLast ? "at least \(spec.positionals.count)" : "\(spec.positionals.count)"
+            throw UsageError("expected \(quantity) argument\(spec.positionals.count == 1 ? "" : "s") \(expected), got \(positionals.count)")
         }
     }
 

@@ -15,7 +15,7 @@ enum ExitStatus {
 
 @main
 enum Pairs {
-    static var commands: [any Command.Type] { [ShardsCommand.self, SimulateCommand.self] }
+    static var commands: [any Command.Type] { [ShardsCommand.self, SimulateCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
 
     static func main() {
         exit(run(Array(CommandLine.arguments.dropFirst())))
@@ -26,22 +26,25 @@ enum Pairs {
             emit(overview)
             return arguments.isEmpty ? ExitStatus.usage : ExitStatus.success
         }
-        guard let command = commands.first(where: { $0.spec.name == name }) else {
+        // Two-word commands (`model embed`) take precedence over one-word ones (`model`).
+        let twoWords = arguments.count > 1 ? "\(name) \(arguments[1])" : ""
+        guard let command = commands.first(where: { $0.spec.name == twoWords }) ?? commands.first(where: { $0.spec.name == name }) else {
             printError("pairs: unknown command '\(name)'\n\n\(overview)")
             return ExitStatus.usage
         }
+        let words = command.spec.name.split(separator: " ").count
         do {
-            let parsed = try ParsedArguments(Array(arguments.dropFirst()), spec: command.spec)
+            let parsed = try ParsedArguments(Array(arguments.dropFirst(words)), spec: command.spec)
             if parsed.wantsHelp {
                 emit(command.spec.help)
                 return ExitStatus.success
             }
             return try command.run(parsed)
         } catch let error as UsageError {
-            printError("pairs \(name): \(error)\nUsage: \(command.spec.usage)\nSee 'pairs \(name) --help'.")
+            printError("pairs \(command.spec.name): \(error)\nUsage: \(command.spec.usage)\nSee 'pairs \(command.spec.name) --help'.")
             return ExitStatus.usage
         } catch {
-            printError("pairs \(name): error: \(error)")
+            printError("pairs \(command.spec.name): error: \(error)")
             return ExitStatus.failure
         }
     }

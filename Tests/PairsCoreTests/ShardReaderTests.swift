@@ -85,9 +85,19 @@ let layoutCases: [LayoutCase] = ShardLayout.allCases.flatMap { layout in
         #expect(error.description.contains("--non-finite skip"))
     }
 
-    @Test func skipPolicyDropsAndCountsEvents() throws {
-        let (reader, values, _) = try readAll(try shardWithNaNs(), options: ShardReadOptions(batchSize: 4, nonFinite: .skip))
-        #expect(values == [1, 2, 5, 6, 7, 8])
+    @Test func skipPolicyMasksAndCountsEvents() throws {
+        let reader = try ShardReader(ShardFile(path: try shardWithNaNs(), relativePath: "nan.h5"),
+                                     options: ShardReadOptions(batchSize: 4, nonFinite: .skip))
+        var values: [Float] = [], skipped: [Int] = [], count = 0
+        try reader.forEachBatch { batch in
+            values += batch.values.values
+            skipped += batch.skipped.map { batch.rows.lowerBound + $0 }
+            count += batch.count
+        }
+        // Rows stay in place (a row's position is its shard row); skipped rows are zeroed.
+        #expect(values == [1, 2, 0, 0, 0, 0, 5, 6, 0, 0, 7, 8])
+        #expect(skipped == [1, 2, 4])
+        #expect(count == 3)
         #expect(reader.skippedEvents == 3)
         #expect(reader.nonFiniteCounts == [2, 2])
     }

@@ -97,3 +97,46 @@ let lzfFixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().del
         #expect(result.stderr.contains("no *.h5 or *.hdf5 files found"))
     }
 }
+
+let exampleModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("examples/models/gaussian-random.h5").path
+
+@Suite struct ModelCommandTests {
+    @Test func describesTheBundle() throws {
+        let text = try pairs("model", exampleModel)
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("embedder      1 → 32 relu → 32 relu → 8 identity  (1384 parameters)"))
+        #expect(text.stdout.contains("mu (poi) in [-3, 3]; sigma (nuisance) in [0.5, 2]"))
+        #expect(text.stdout.contains("UNTRAINED"))
+        let json = try pairs("model", exampleModel, "--json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect((object["digest"] as? String)?.hasPrefix("sha256:") == true)
+        #expect(object["yield_model"] is NSNull)
+        #expect(object["parameter_count"] as? Int == 6998)
+        #expect((object["lr_estimator"] as? [String: Any])?.keys.sorted() == ["a", "b"])
+    }
+
+    @Test func aBadBundleIsOneClearError() throws {
+        let directory = temporaryDirectory()
+        #expect(try pairs("simulate", "--out", directory, "--events", "10", "--shards", "1").status == 0)
+        let result = try pairs("model", directory + "/shard-0000.h5")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("'/@format': missing attribute"))
+    }
+
+    @Test func embedWritesOneEmbeddingPerEventAndAnIndex() throws {
+        let directory = temporaryDirectory()
+        #expect(try pairs("simulate", "--out", directory + "/s", "--events", "5000", "--shards", "2").status == 0)
+        let out = directory + "/t.h5"
+        let result = try pairs("model", "embed", exampleModel, directory + "/s", "--out", out, "--batch-size", "1000")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("wrote 5000 embeddings (E = 8) of 2 shards"))
+        // The output is itself a readable shard of 8 features.
+        let listing = try pairs("shards", out, "--scan")
+        #expect(listing.status == 0)
+        #expect(listing.stdout.contains("matrix /embeddings  5000 events  features t0:float32"))
+        #expect(!FileManager.default.fileExists(atPath: out + ".partial"))
+        let missing = try pairs("model", "embed", exampleModel, "--out", out)
+        #expect(missing.status == 64)
+    }
+}

@@ -5,7 +5,7 @@ import Numerics
 public enum NonFinitePolicy: String, Sendable, CaseIterable {
     /// The shard fails with an error counting the values per feature (default).
     case fail
-    /// The events are dropped and counted per feature.
+    /// The events are left out (listed in `EventBatch.skipped`, their values zeroed) and counted per feature.
     case skip
 }
 
@@ -34,21 +34,31 @@ public struct ShardReadOptions: Sendable {
     }
 }
 
-/// A block of consecutive events from one shard: `values` is events × selected features, row-major Float32.
+/// A block of consecutive shard rows: `values` has one row per shard row in `rows` (selected features as
+/// columns, row-major Float32). Rows are never compacted, so a row's position is its shard row.
 public struct EventBatch: Sendable {
-    /// The events kept (rows) × selected features (columns).
     public internal(set) var values: Matrix<Float>
-    /// The shard rows this batch covers (events skipped for non-finite values are within it but not in `values`).
+    /// The shard rows this batch covers.
     public internal(set) var rows: Range<Int>
+    /// Batch rows (ascending) left out for non-finite values under policy `skip`; their values are zeroed.
+    public internal(set) var skipped: [Int]
 
     /// An empty batch with room for `capacity` events of `features` features.
     public init(features: Int, capacity: Int) {
         values = Matrix<Float>(rows: 0, columns: features, rowCapacity: capacity)
         rows = 0..<0
+        skipped = []
     }
 
-    /// Number of events in the batch.
-    public var count: Int { values.rows }
+    /// A batch of given values starting at shard row `firstRow` (for tests and benchmarks).
+    public init(values: Matrix<Float>, firstRow: Int = 0) {
+        self.values = values
+        rows = firstRow..<firstRow + values.rows
+        skipped = []
+    }
+
+    /// Number of events in the batch (rows not skipped).
+    public var count: Int { values.rows - skipped.count }
 }
 
 /// Reads the events of one shard in bounded-memory batches of selected features, converted to Float32.
@@ -188,6 +198,7 @@ public final class ShardReader {
         precondition(rows.lowerBound >= 0 && rows.upperBound <= events, "rows \(rows) outside the shard's 0..<\(events)")
         precondition(batch.values.columns == features.count, "batch has \(batch.values.columns) columns, reader selects \(features.count)")
         batch.rows = rows
+        batch.skipped.removeAll(keepingCapacity: true)
         batch.values.resize(rows: rows.count)
         do {
             try fill(&batch.values, rows: rows)
@@ -253,7 +264,8 @@ public final class ShardReader {
         }
     }
 
-    /// Applies the non-finite policy: fail with per-feature counts, or drop those events and count them.
+    /// Applies the non-finite policy: fail with per-feature counts, or zero those rows, list them in
+    /// `batch.skipped` and count them.
     private func screenNonFinite(_ batch: inout EventBatch) throws(ShardError) {
         let k = features.count
         let clean = batch.values.withUnsafeBufferPointer { values in
@@ -264,20 +276,18 @@ public final class ShardReader {
         }
         if clean { return }
         var counts = [Int](repeating: 0, count: k)
-        var kept = 0
-        let rows = batch.values.rows
+        var skipped: [Int] = []
         batch.values.withUnsafeMutableBufferPointer { values in
-            for row in 0..<rows {
+            for row in 0..<values.count / k {
                 var finite = true
                 for j in 0..<k where !values[row * k + j].isFinite {
                     counts[j] += 1
                     finite = false
                 }
-                guard finite else { continue }
-                if kept != row {
-                    for j in 0..<k { values[kept * k + j] = values[row * k + j] }
+                if !finite {
+                    skipped.append(row)
+                    for j in 0..<k { values[row * k + j] = 0 }
                 }
-                kept += 1
             }
         }
         switch options.nonFinite {
@@ -287,8 +297,8 @@ public final class ShardReader {
             throw ShardError(shard: shard.relativePath, dataset: datasetPath, reason: .nonFinite(counts: named, rows: batch.rows))
         case .skip:
             for j in 0..<k { nonFiniteCounts[j] += counts[j] }
-            skippedEvents += rows - kept
-            batch.values.resize(rows: kept)
+            skippedEvents += skipped.count
+            batch.skipped.append(contentsOf: skipped)
         }
     }
 }

@@ -2,16 +2,6 @@ import Foundation
 import HDF5
 import Numerics
 
-/// Whether a parameter is of interest or a nuisance to be profiled or marginalised.
-public enum ParameterRole: String, Sendable, Codable { case poi, nuisance }
-
-/// A model parameter with its uniform prior box.
-public struct Parameter: Sendable, Equatable {
-    public let name: String
-    public let role: ParameterRole
-    public let bounds: ClosedRange<Double>
-}
-
 /// A seeded, reproducible event generator for a parameter point θ.
 public protocol Simulator: Sendable {
     /// The name used on the command line (`--simulator NAME`).
