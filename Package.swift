@@ -6,6 +6,7 @@ let package = Package(
     name: "pairs",
     products: [
         .executable(name: "pairs", targets: ["pairs"]),
+        .executable(name: "pairs-bench", targets: ["pairs-bench"]),
     ],
     targets: [
         // System libraries, found through pkg-config (Debian: libzmq3-dev, libhdf5-dev, libopenblas-dev).
@@ -23,6 +24,9 @@ let package = Package(
 
         // Thin command-line interface.
         .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ"]),
+
+        // Benchmarks (figures in Benchmarks/results, never in unit tests).
+        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics"], path: "Benchmarks/Sources/pairs-bench"),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),

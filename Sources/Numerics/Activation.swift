@@ -114,35 +114,38 @@ public enum Activation: Equatable, Sendable, CustomStringConvertible {
 
     /// `values[r, c] ← activation(values[r, c] + bias[c])` over a row-major block; if `inputs` is given,
     /// it receives the pre-activation values (needed for the backward pass of gelu and silu).
+    /// Loops walk row pointers (no trapping index arithmetic) so that they vectorise.
     @inlinable
     public func applyWithBias<T: BLASScalar>(_ values: UnsafeMutableBufferPointer<T>, bias: UnsafeBufferPointer<T>,
                                             inputs: UnsafeMutableBufferPointer<T>?) {
         let columns = bias.count
         precondition(columns > 0 && values.count % columns == 0, "bias length does not divide the block")
         let rows = values.count / columns
+        guard rows > 0 else { return }
+        let b = bias.baseAddress!
+        var row = values.baseAddress!
         if let inputs {
-            for r in 0..<rows {
+            var pre = inputs.baseAddress!
+            for _ in 0..<rows {
                 for c in 0..<columns {
-                    let z = values[r * columns + c] + bias[c]
-                    inputs[r * columns + c] = z
-                    values[r * columns + c] = value(z)
+                    let z = row[c] + b[c]
+                    pre[c] = z
+                    row[c] = value(z)
                 }
+                row += columns
+                pre += columns
             }
             return
         }
-        // The hot inference cases get their own loops so that they vectorise.
+        // The hot inference cases run concrete Float/Double kernels (see `BLASScalar.addBias`).
         switch self {
-        case .identity:
-            for r in 0..<rows { for c in 0..<columns { values[r * columns + c] += bias[c] } }
-        case .relu:
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    let z = values[r * columns + c] + bias[c]
-                    values[r * columns + c] = z > 0 ? z : 0
-                }
-            }
+        case .identity, .relu:
+            T.addBias(row, rows: rows, bias: b, columns: columns, relu: self == .relu)
         default:
-            for r in 0..<rows { for c in 0..<columns { values[r * columns + c] = value(values[r * columns + c] + bias[c]) } }
+            for _ in 0..<rows {
+                for c in 0..<columns { row[c] = value(row[c] + b[c]) }
+                row += columns
+            }
         }
     }
 

@@ -78,12 +78,17 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
             workspace.standardized.withUnsafeMutableBufferPointer { out in
                 inputMean.withUnsafeBufferPointer { mean in
                     inputStd.withUnsafeBufferPointer { std in
-                        let f = mean.count, first = selected.lowerBound
-                        for i in 0..<offset * f { out[i] = 0 }
-                        for r in 0..<n {
-                            for c in 0..<f { out[(offset + r) * f + c] = (x[(first + r) * f + c] - mean[c]) / std[c] }
+                        let f = mean.count
+                        out.update(repeating: 0)
+                        guard n > 0 else { return }
+                        // Row pointers rather than trapping index arithmetic, so the loop vectorises.
+                        let m = mean.baseAddress!, sd = std.baseAddress!
+                        var source = x.baseAddress! + selected.lowerBound * f, target = out.baseAddress! + offset * f
+                        for _ in 0..<n {
+                            for c in 0..<f { target[c] = (source[c] - m[c]) / sd[c] }
+                            source += f
+                            target += f
                         }
-                        for i in (offset + n) * f..<total * f { out[i] = 0 }
                     }
                 }
             }
