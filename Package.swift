@@ -19,18 +19,22 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Numerics", dependencies: ["COpenBLAS"]),
 
+        // Exact, order-independent sums and their wire encoding.
+        .target(name: "ExactSum"),
+
         // The PAIRS domain: shards, model, simulators, inference math.
-        .target(name: "PairsCore", dependencies: ["HDF5", "Numerics"]),
+        .target(name: "PairsCore", dependencies: ["HDF5", "Numerics", "ExactSum"]),
 
         // Thin command-line interface.
         .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ"]),
 
         // Benchmarks (figures in Benchmarks/results, never in unit tests).
-        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics"], path: "Benchmarks/Sources/pairs-bench"),
+        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum"], path: "Benchmarks/Sources/pairs-bench"),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
+        .testTarget(name: "ExactSumTests", dependencies: ["ExactSum"]),
         .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),
         .testTarget(name: "pairsTests", dependencies: ["pairs"]),
     ]
