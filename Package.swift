@@ -25,8 +25,15 @@ let package = Package(
         // The PAIRS domain: shards, model, simulators, inference math.
         .target(name: "PairsCore", dependencies: ["HDF5", "Numerics", "ExactSum"]),
 
+        // The distributed run: protocol logic (no sockets), then its ZeroMQ transport.
+        .target(name: "Cluster", dependencies: ["PairsCore", "ExactSum"]),
+        .target(name: "ClusterZMQ", dependencies: ["Cluster", "ZeroMQ", "PairsCore"]),
+
+        // The report: model, JSON rendering (HTML and terminal views later).
+        .target(name: "Report", dependencies: ["PairsCore"]),
+
         // Thin command-line interface.
-        .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ"]),
+        .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ", "Cluster", "ClusterZMQ", "Report"]),
 
         // Benchmarks (figures in Benchmarks/results, never in unit tests).
         .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum"], path: "Benchmarks/Sources/pairs-bench"),
@@ -36,6 +43,7 @@ let package = Package(
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ExactSumTests", dependencies: ["ExactSum"]),
         .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "PairsCore", "ExactSum"]),
         .testTarget(name: "pairsTests", dependencies: ["pairs"]),
     ]
 )

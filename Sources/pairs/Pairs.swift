@@ -6,7 +6,7 @@ protocol Command {
     static func run(_ arguments: ParsedArguments) throws -> Int32
 }
 
-/// Exit statuses: 0 success, 1 failure (bad shard, I/O, …), 64 usage error.
+/// Exit statuses: 0 success, 1 failure (bad shard, I/O, …), 2 partial result (see `partial`), 64 usage error.
 enum ExitStatus {
     static let success: Int32 = 0
     static let failure: Int32 = 1
@@ -15,7 +15,7 @@ enum ExitStatus {
 
 @main
 enum Pairs {
-    static var commands: [any Command.Type] { [ShardsCommand.self, SimulateCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
+    static var commands: [any Command.Type] { [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, ShardsCommand.self, SimulateCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
 
     static func main() {
         exit(run(Array(CommandLine.arguments.dropFirst())))

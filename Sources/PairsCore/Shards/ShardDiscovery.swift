@@ -6,6 +6,11 @@ public struct ShardFile: Sendable, Hashable {
     public let path: String
     /// Path relative to the shard root: the shard's name in reports, ledgers and work items.
     public let relativePath: String
+
+    public init(path: String, relativePath: String) {
+        self.path = path
+        self.relativePath = relativePath
+    }
 }
 
 /// The shards named by one user argument: the root they are named relative to and the files, sorted

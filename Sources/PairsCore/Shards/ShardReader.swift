@@ -80,6 +80,8 @@ public final class ShardReader {
     public let chunking: [Int]?
     /// Filter pipeline, e.g. ["shuffle", "gzip(4)"].
     public let compression: [String]
+    /// Bytes one event's selected features occupy as stored (before compression), for I/O accounting.
+    public let storedBytesPerEvent: Int
 
     /// Non-finite values seen so far per selected feature (policy `skip`).
     public private(set) var nonFiniteCounts: [Int]
@@ -161,6 +163,7 @@ public final class ShardReader {
                 }
             }
             chunking = storage[0].chunkDimensions
+            storedBytesPerEvent = try Self.storedBytes(of: selected, in: candidate, datasets: datasets)
             compression = storage.flatMap { $0.filters.map(\.summary) }.uniqued()
 
             switch candidate.layout {
@@ -180,6 +183,21 @@ public final class ShardReader {
             throw fail(options.dataset, .unreadable(error.reason))
         } catch {
             throw fail(options.dataset, .readFailed("\(error)"))
+        }
+    }
+
+    /// Stored size of one event's selected features.
+    private static func storedBytes(of selected: [String], in candidate: LayoutCandidate, datasets: [Dataset]) throws(HDF5Error) -> Int {
+        switch candidate.layout {
+        case .matrix:
+            return selected.count * (try datasets[0].datatype().size)
+        case .compound:
+            let fields = try datasets[0].datatype().fields()
+            return selected.reduce(0) { total, name in total + (fields.first { $0.name == name }?.type.size ?? 0) }
+        case .columns:
+            var total = 0
+            for dataset in datasets { total += try dataset.datatype().size }
+            return total
         }
     }
 

@@ -1,0 +1,135 @@
+/// Exactly-once accounting of work items. Every change is a `LedgerEvent` applied through `apply(_:)`, so a
+/// journal that records the events (and the merged partials) can rebuild the ledger after a crash.
+public struct Ledger: Sendable {
+    /// Where one item stands.
+    public enum State: Sendable, Equatable {
+        case pending
+        case assigned(worker: String)
+        case merged
+        case failed(reason: String)
+    }
+
+    public enum Event: Sendable, Equatable {
+        /// New items (from a shard announced by a worker, or the initial plan).
+        case added(items: [WorkItem], location: String?)
+        case assigned(item: UInt64, worker: String)
+        case merged(item: UInt64)
+        /// An attempt failed on `worker`; the item is retried elsewhere unless attempts are used up.
+        case attemptFailed(item: UInt64, worker: String, reason: String)
+        /// The worker holding the item was lost; the item goes back to the queue (not an attempt).
+        case released(item: UInt64)
+    }
+
+    struct Record: Sendable {
+        var item: WorkItem
+        var state: State = .pending
+        var attempts = 0
+        var failedOn: Set<String> = []
+        var location: String?
+    }
+
+    public let maxAttempts: Int
+    private(set) var records: [Record] = []
+    /// Pending items per shard, in id order (front = next), and shards with pending items in first-seen order
+    /// (`activeShards` keeps stale entries behind `activeHead`/outside `activeSet`; cheap to skip).
+    private var queues: [Int: [UInt64]] = [:]
+    private var activeShards: [Int] = []
+    private var activeHead = 0
+    private var activeSet: Set<Int> = []
+    public private(set) var merged = 0
+    public private(set) var failed = 0
+    /// Partials that arrived for items already merged (late or repeated) and were ignored.
+    public private(set) var duplicates = 0
+    /// Items put back in the queue because their worker was lost.
+    public private(set) var released = 0
+
+    public init(maxAttempts: Int) {
+        precondition(maxAttempts >= 1)
+        self.maxAttempts = maxAttempts
+    }
+
+    public var total: Int { records.count }
+    public var isComplete: Bool { merged + failed == records.count }
+
+    public func state(of item: UInt64) -> State? { Int(item) < records.count ? records[Int(item)].state : nil }
+    public func attempts(of item: UInt64) -> Int { records[Int(item)].attempts }
+    public func item(_ id: UInt64) -> WorkItem { records[Int(id)].item }
+    public func items(assignedTo worker: String) -> [UInt64] {
+        records.filter { $0.state == .assigned(worker: worker) }.map(\.item.id)
+    }
+
+    /// Counts a partial for an item that was already merged or failed.
+    public mutating func countDuplicate() { duplicates += 1 }
+
+    public mutating func apply(_ event: Event) {
+        switch event {
+        case .added(let items, let location):
+            for item in items {
+                precondition(item.id == UInt64(records.count), "items are added in id order")
+                records.append(Record(item: item, location: location))
+                enqueue(item.id, front: false)
+            }
+        case .assigned(let id, let worker):
+            precondition(records[Int(id)].state == .pending, "only pending items are assigned")
+            dequeue(id)
+            records[Int(id)].state = .assigned(worker: worker)
+        case .merged(let id):
+            precondition(records[Int(id)].state != .merged, "an item is merged once")
+            if records[Int(id)].state == .pending { dequeue(id) }
+            records[Int(id)].state = .merged
+            merged += 1
+        case .attemptFailed(let id, let worker, let reason):
+            var record = records[Int(id)]
+            if record.state == .pending { dequeue(id) }
+            record.attempts += 1
+            record.failedOn.insert(worker)
+            if record.attempts >= maxAttempts {
+                record.state = .failed(reason: reason)
+                failed += 1
+                records[Int(id)] = record
+            } else {
+                record.state = .pending
+                records[Int(id)] = record
+                enqueue(id, front: true)
+            }
+        case .released(let id):
+            guard case .assigned = records[Int(id)].state else { return }
+            records[Int(id)].state = .pending
+            released += 1
+            enqueue(id, front: true)
+        }
+    }
+
+    /// The next item for `worker`: from the shard it worked on last if possible (page and chunk caches),
+    /// else the first shard with pending items; only items at the worker's location (or on shared storage);
+    /// avoiding items that already failed on this worker when `others` workers could take them.
+    public mutating func next(for worker: String, location: String?, lastShard: Int?, otherWorkers: Int) -> UInt64? {
+        let records = self.records
+        func eligible(_ id: UInt64) -> Bool {
+            let r = records[Int(id)]
+            if let place = r.location, place != location { return false }
+            return otherWorkers == 0 || !r.failedOn.contains(worker)
+        }
+        if let shard = lastShard, let queue = queues[shard], let id = queue.first(where: eligible) { return id }
+        while activeHead < activeShards.count && !activeSet.contains(activeShards[activeHead]) { activeHead += 1 }
+        for shard in activeShards[activeHead...] where activeSet.contains(shard) {
+            if let id = queues[shard]?.first(where: eligible) { return id }
+        }
+        return nil
+    }
+
+    private mutating func enqueue(_ id: UInt64, front: Bool) {
+        let shard = records[Int(id)].item.shard
+        if activeSet.insert(shard).inserted { activeShards.append(shard) }
+        if front { queues[shard, default: []].insert(id, at: 0) } else { queues[shard, default: []].append(id) }
+    }
+
+    private mutating func dequeue(_ id: UInt64) {
+        let shard = records[Int(id)].item.shard
+        queues[shard]?.removeAll { $0 == id }
+        if queues[shard]?.isEmpty ?? true {
+            queues[shard] = nil
+            activeSet.remove(shard)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import PairsCore
+
+/// A shard in the run: its file, event count, and where it can be read.
+public struct PlannedShard: Sendable, Equatable {
+    public let file: ShardFile
+    public let events: Int
+    /// nil: on storage every worker sees (the coordinator's shards); otherwise the announcing worker's
+    /// location (`host:dir`), and only workers announcing that location can process it.
+    public let location: String?
+
+    public init(file: ShardFile, events: Int, location: String? = nil) {
+        self.file = file
+        self.events = events
+        self.location = location
+    }
+}
+
+/// The shards of a run cut into work items of at most `rowsPerItem` rows.
+public struct RunPlan: Sendable {
+    public private(set) var shards: [PlannedShard] = []
+    public private(set) var items: [WorkItem] = []
+    public let rowsPerItem: Int
+
+    /// `rowsPerItem` is rounded up to whole embedding blocks (256 rows) so that items never split a block.
+    public init(rowsPerItem: Int) {
+        precondition(rowsPerItem > 0, "rows per item must be positive")
+        let block = Embedder.blockRows
+        self.rowsPerItem = (rowsPerItem + block - 1) / block * block
+    }
+
+    /// Adds a shard and its items; returns the new items.
+    @discardableResult
+    public mutating func add(_ shard: PlannedShard) -> [WorkItem] {
+        let index = shards.count
+        shards.append(shard)
+        var added: [WorkItem] = []
+        var start = 0
+        while start < shard.events {
+            let end = min(start + rowsPerItem, shard.events)
+            added.append(WorkItem(id: UInt64(items.count + added.count), shard: index, rows: start..<end))
+            start = end
+        }
+        items += added
+        return added
+    }
+}

@@ -1,0 +1,200 @@
+import Cluster
+import Foundation
+import Numerics
+import PairsCore
+import ZeroMQ
+
+/// A worker process: one thread owns the DEALER socket and runs the `WorkerCore`; `threads` compute threads
+/// each take assignments, pool them (read → embed → exact sum) and hand back partials.
+public final class WorkerRuntime {
+    public struct Options: Sendable {
+        public var connect: String
+        public var threads: Int
+        public var idleTimeout: Double
+        /// A model the worker brings itself; the coordinator refuses it if its digest differs from the run's.
+        public var model: ModelBundle?
+        /// Shards on this node (worker `--shards`), announced to the coordinator.
+        public var localShards: [AnnouncedShard]
+        public var heartbeatMilliseconds: Int
+        public var liveness: Int
+
+        public init(connect: String, threads: Int, idleTimeout: Double = 300, model: ModelBundle? = nil,
+                    localShards: [AnnouncedShard] = [], heartbeatMilliseconds: Int = 1000, liveness: Int = 5) {
+            self.connect = connect
+            self.threads = threads
+            self.idleTimeout = idleTimeout
+            self.model = model
+            self.localShards = localShards
+            self.heartbeatMilliseconds = heartbeatMilliseconds
+            self.liveness = liveness
+        }
+    }
+
+    private let options: Options
+    private let core: WorkerCore
+    private let log: (String) -> Void
+    private let queue = WorkQueue()
+    private let outbox = Outbox()
+    private var threads: [Thread] = []
+    private var exitStatus: Int32?
+
+    public init(options: Options, log: @escaping (String) -> Void) {
+        precondition(options.threads > 0, "a worker needs at least one thread")
+        self.options = options
+        self.log = log
+        BLAS.configure()
+        let ready = WorkerMessage.Ready(workerID: "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))",
+                                        host: ProcessInfo.processInfo.hostName, pid: Int(getpid()), threads: options.threads,
+                                        modelDigest: options.model?.digest ?? "", blasCore: BLAS.coreName,
+                                        localShards: options.localShards)
+        core = WorkerCore(ready: ready, idleTimeout: options.idleTimeout, heartbeatMilliseconds: options.heartbeatMilliseconds,
+                          liveness: options.liveness, now: Self.now)
+    }
+
+    /// Runs until SHUTDOWN, a refusal, or the idle timeout; returns the process exit status.
+    public func run() throws -> Int32 {
+        let context = try Context()
+        var socket = try connect(context)
+        execute(core.connected(now: Self.now), socket: &socket, context: context)
+        while exitStatus == nil {
+            let poller = Poller()
+            poller.register(socket)
+            try poller.poll(timeout: .milliseconds(20))
+            while exitStatus == nil, let message = try socket.receiveMultipart(dontWait: true) {
+                let (actions, problem) = core.received(message.map(\.bytes), now: Self.now)
+                if let problem { log(problem) }
+                execute(actions, socket: &socket, context: context)
+            }
+            for partial in outbox.drain() where exitStatus == nil {
+                execute(core.finished(partial, now: Self.now), socket: &socket, context: context)
+            }
+            if exitStatus == nil { execute(core.tick(now: Self.now), socket: &socket, context: context) }
+        }
+        queue.stop()
+        return exitStatus!
+    }
+
+    private func connect(_ context: Context) throws(ZMQError) -> Socket {
+        let socket = try Socket(context, type: .dealer)
+        // Messages sent before the connection completes are queued (READY goes right after connect).
+        try socket.set([.linger(.milliseconds(500)), .reconnectInterval(.milliseconds(200)),
+                        .reconnectIntervalMax(.seconds(5)), .maxMessageSize(CoordinatorServer.maxMessageBytes)])
+        try socket.connect(options.connect)
+        return socket
+    }
+
+    private func execute(_ actions: [WorkerCore.Action], socket: inout Socket, context: Context) {
+        for action in actions where exitStatus == nil {
+            switch action {
+            case .send(let message):
+                do {
+                    _ = try socket.send(multipart: message.frames().map { (f) throws(ZMQError) in try Message(f) }, dontWait: true)
+                } catch {
+                    log("send failed: \(error)")
+                }
+            case .reconnect:
+                log("coordinator silent: reconnecting to \(options.connect)")
+                do {
+                    socket = try connect(context)
+                } catch {
+                    log("reconnect failed: \(error)")
+                    continue
+                }
+                execute(core.connected(now: Self.now), socket: &socket, context: context)
+            case .start(let welcome):
+                do {
+                    try start(welcome)
+                } catch {
+                    exitStatus = 1
+                    log("cannot start: \(error)")
+                }
+            case .process(let assignment):
+                queue.put(assignment)
+            case .exit(let status, let reason):
+                log(reason)
+                exitStatus = status
+            }
+        }
+    }
+
+    /// Loads the run's model (sent with WELCOME, or the worker's own) and starts the compute threads.
+    private func start(_ welcome: CoordinatorMessage.Welcome) throws {
+        let model: ModelBundle
+        if let own = options.model {
+            model = own
+        } else {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("pairs-model-\(getpid())-\(UUID().uuidString).h5").path
+            try Data(welcome.model).write(to: URL(fileURLWithPath: path))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            model = try ModelBundle.load(path)
+        }
+        guard model.digest == welcome.modelDigest else {
+            throw ModelMismatch(description: "the model received has digest \(model.digest), WELCOME announced \(welcome.modelDigest)")
+        }
+        log("joined run \(welcome.runID) with model \(model.digest); \(options.threads) compute threads")
+        for index in 0..<options.threads {
+            let queue = self.queue, outbox = self.outbox
+            let thread = Thread {
+                let processor = ItemProcessor(model: model, welcome: welcome)
+                while let assignment = queue.take() { outbox.put(processor.process(assignment)) }
+            }
+            thread.name = "pairs-compute-\(index)"
+            thread.stackSize = 8 << 20
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    struct ModelMismatch: Error, CustomStringConvertible { let description: String }
+
+    static var now: Double { Date().timeIntervalSince1970 }
+}
+
+/// Assignments waiting for a compute thread (blocking take).
+final class WorkQueue: @unchecked Sendable {  // guarded by `condition`
+    private let condition = NSCondition()
+    private var items: [CoordinatorMessage.Assignment] = []
+    private var stopped = false
+
+    func put(_ item: CoordinatorMessage.Assignment) {
+        condition.lock()
+        items.append(item)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The next assignment, or nil once stopped.
+    func take() -> CoordinatorMessage.Assignment? {
+        condition.lock()
+        defer { condition.unlock() }
+        while items.isEmpty && !stopped { condition.wait() }
+        return stopped ? nil : items.removeFirst()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Finished partials waiting for the socket thread.
+final class Outbox: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var partials: [Partial] = []
+
+    func put(_ partial: Partial) {
+        lock.lock()
+        partials.append(partial)
+        lock.unlock()
+    }
+
+    func drain() -> [Partial] {
+        lock.lock()
+        defer { lock.unlock() }
+        let all = partials
+        partials.removeAll()
+        return all
+    }
+}

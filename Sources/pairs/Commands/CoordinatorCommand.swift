@@ -1,0 +1,140 @@
+import Cluster
+import ClusterZMQ
+import Foundation
+import PairsCore
+import Report
+import ZeroMQ
+
+/// Exit status of a run whose report is partial (some shards or items failed).
+extension ExitStatus {
+    static let partial: Int32 = 2
+}
+
+/// Options shared by `pairs coordinator` and `pairs run`, and what they do with them.
+struct CoordinatorSetup {
+    static let options: [OptionSpec] = [
+        .value("shards", "DIR|GLOB|LIST", "Shards to process (directory searched recursively, glob, or list file)."),
+        .value("model", "BUNDLE", "The model bundle (required)."),
+        .value("out", "DIR", "Directory for report.json (required; created if missing)."),
+        .value("items-rows", "N", "Rows per work item; large shards are split (default 1048576, rounded up to 256)."),
+        .value("dataset", "PATH", "Dataset or group holding the events in each shard (default: search)."),
+        .value("batch-size", "N", "Events per read on the workers (default 65536)."),
+        .value("non-finite", "POLICY", "fail (default): a shard with NaN/Inf fails; skip: leave such events out, counted."),
+        .flag("no-file-locking", "Workers open shards without HDF5 file locking (NFS and similar)."),
+        .value("heartbeat-ms", "MS", "Heartbeat interval (default 1000)."),
+        .value("liveness", "N", "Heartbeats a worker may miss before its work is re-queued (default 5)."),
+        .value("max-attempts", "N", "Attempts per work item before it is recorded as failed (default 3)."),
+        .value("expect-workers", "N", "Do not finish before N workers joined (runs on worker-local shards; default 0)."),
+    ]
+
+    let shards: String?
+    let modelPath: String
+    let outDirectory: String
+    let rowsPerItem: Int
+    let configuration: CoordinatorCore.Configuration
+    let readOptions: ShardReadOptions
+
+    init(_ arguments: ParsedArguments) throws {
+        shards = try arguments.optional("shards")
+        guard let model: String = try arguments.optional("model") else { throw UsageError("--model BUNDLE is required") }
+        guard let out: String = try arguments.optional("out") else { throw UsageError("--out DIR is required") }
+        modelPath = model
+        outDirectory = out
+        rowsPerItem = try arguments.value("items-rows", default: 1 << 20)
+        let batch: Int = try arguments.value("batch-size", default: ShardReadOptions.defaultBatchSize)
+        let heartbeat: Int = try arguments.value("heartbeat-ms", default: 1000)
+        let liveness: Int = try arguments.value("liveness", default: 5)
+        let attempts: Int = try arguments.value("max-attempts", default: 3)
+        let expect: Int = try arguments.value("expect-workers", default: 0)
+        guard rowsPerItem > 0, batch > 0, heartbeat > 0, liveness > 0, attempts > 0, expect >= 0 else {
+            throw UsageError("--items-rows, --batch-size, --heartbeat-ms, --liveness and --max-attempts must be positive")
+        }
+        guard shards != nil || expect > 0 else {
+            throw UsageError("give --shards, or --expect-workers N for a run on shards the workers announce")
+        }
+        let dataset: String? = try arguments.optional("dataset")
+        let policy: NonFinitePolicy = try arguments.value("non-finite", default: .fail)
+        let locking = !arguments.flag("no-file-locking")
+        configuration = CoordinatorCore.Configuration(
+            runID: UUID().uuidString, dataset: dataset, batchSize: batch, nonFinite: policy, fileLocking: locking,
+            heartbeatMilliseconds: heartbeat, liveness: liveness, maxAttempts: attempts, expectWorkers: expect)
+        readOptions = ShardReadOptions(dataset: dataset, batchSize: batch, nonFinite: policy, locking: locking ? .libraryDefault : .disabled)
+    }
+
+    /// Plans the shards, serves workers on `bind` until the run is done, writes the report.
+    /// `listening` is called with the resolved endpoint before serving (to start local workers).
+    /// `keepGoing` is polled while serving; returning false abandons the run with an error.
+    func run(bind: String, console: Console, listening: (String) throws -> Void = { _ in },
+             keepGoing: () -> Bool = { true }) throws -> Int32 {
+        let started = Date()
+        let model = try ModelBundle.load(modelPath)
+        let modelBytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: modelPath)))
+        var plan = RunPlan(rowsPerItem: rowsPerItem)
+        var planFailures: [(shard: ShardFile, reason: String)] = []
+        if let shards {
+            var options = readOptions
+            options.features = model.metadata.features
+            for shard in try ShardDiscovery.find(shards).shards {
+                do {
+                    plan.add(PlannedShard(file: shard, events: try ShardReader(shard, options: options).events))
+                } catch {
+                    planFailures.append((shard, error.description))
+                    console.log("shard failed: \(error)")
+                }
+            }
+        }
+        console.log("planned \(plan.items.count) work items over \(plan.shards.count + planFailures.count) shards (\(plan.rowsPerItem) rows per item); model \(model.digest)")
+        let core = CoordinatorCore(plan: plan, planFailures: planFailures, model: model, modelBytes: modelBytes,
+                                   configuration: configuration, now: Date().timeIntervalSince1970, log: console.log)
+        let server = try CoordinatorServer(core: core, bind: bind, context: try Context(), log: console.log)
+        console.log("listening on \(server.endpoint)")
+        try listening(server.endpoint)
+        var lastEvents = 0, lastTime = Date().timeIntervalSince1970, rate = 0.0
+        let finished = try server.run(keepGoing: keepGoing) { progress in
+            let now = Date().timeIntervalSince1970
+            if now > lastTime {
+                rate = 0.7 * rate + 0.3 * Double(progress.events - lastEvents) / (now - lastTime)
+                lastEvents = progress.events
+                lastTime = now
+            }
+            let done = progress.itemsMerged + progress.itemsFailed
+            let eta = rate > 0 && done > 0 && done < progress.itemsTotal
+                ? String(format: " · ETA %.0f s", Double(progress.itemsTotal - done) * progress.secondsElapsed / Double(done)) : ""
+            console.status("items \(done)/\(progress.itemsTotal)" + (progress.itemsFailed > 0 ? " (\(progress.itemsFailed) failed)" : "")
+                           + " · \(progress.events) events · " + String(format: "%.0f events/s", rate) + eta
+                           + " · \(progress.workersAlive) workers", now: now)
+        }
+        console.clearStatus()
+        guard finished else { throw RunAbandoned(description: "the run was abandoned before it finished: no report written") }
+        let finishedAt = Date()
+        let iso = ISO8601DateFormatter()
+        let outcome = core.outcome(now: finishedAt.timeIntervalSince1970, host: ProcessInfo.processInfo.hostName,
+                                   startedISO: iso.string(from: started), finishedISO: iso.string(from: finishedAt))
+        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        let path = outDirectory + "/report.json"
+        try RunReport.json(outcome).rendered().write(toFile: path, atomically: true, encoding: .utf8)
+        let shardCount = outcome.shards.count
+        if outcome.complete {
+            emit("complete: \(outcome.pooled.events) events from \(shardCount) shards; report \(path)")
+            return ExitStatus.success
+        }
+        emit("PARTIAL: \(outcome.failures.count) of \(shardCount) shards failed (listed under failures); \(outcome.pooled.events) events merged; report \(path)")
+        return ExitStatus.partial
+    }
+}
+
+struct RunAbandoned: Error, CustomStringConvertible { let description: String }
+
+/// `pairs coordinator`: plans the shards, serves workers, writes the report.
+enum CoordinatorCommand: Command {
+    static let spec = CommandSpec(
+        name: "coordinator",
+        summary: "Serve work items to workers over ZeroMQ, merge their exact partial sums, write the report.",
+        positionals: [],
+        options: [.value("bind", "ENDPOINT", "ZeroMQ endpoint to bind (default tcp://*:5555).")] + CoordinatorSetup.options)
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let setup = try CoordinatorSetup(arguments)
+        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"), console: Console(prefix: "pairs coordinator"))
+    }
+}
