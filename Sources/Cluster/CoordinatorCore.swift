@@ -218,7 +218,7 @@ public final class CoordinatorCore {
 
     private func leave(_ peer: Peer, why: String) {
         guard let session = sessions.removeValue(forKey: peer) else { return }
-        let held = ledger.items(assignedTo: workerKey(peer))
+        let held = ledger.items(assignedTo: session.info.id)
         for id in held { ledger.apply(.released(item: id)) }
         departed.append(session.info)
         joinOrder.removeAll { $0 == peer }
@@ -293,14 +293,15 @@ public final class CoordinatorCore {
     private func assignWork(now: Double) -> [Outgoing] {
         guard !shutdownSent else { return [] }
         var out: [Outgoing] = []
+        let everyone = joinOrder.compactMap { sessions[$0]?.info.id }
         for peer in joinOrder {
             guard var session = sessions[peer], session.credits > 0 else { continue }
+            let others = everyone.filter { $0 != session.info.id }
             while session.credits > 0,
-                  let id = ledger.next(for: workerKey(peer), location: session.info.host, lastShard: session.lastShard,
-                                       otherWorkers: sessions.count - 1) {
+                  let id = ledger.next(for: session.info.id, location: session.info.host, lastShard: session.lastShard, otherWorkers: others) {
                 let item = ledger.item(id)
                 let shard = plan.shards[item.shard]
-                ledger.apply(.assigned(item: id, worker: workerKey(peer)))
+                ledger.apply(.assigned(item: id, worker: session.info.id))
                 out.append(Outgoing(peer: peer, message: .assign(.init(item: id, path: shard.file.path, relativePath: shard.file.relativePath,
                                                                          rows: item.rows, computeDigest: item.computesDigest))))
                 session.credits -= 1

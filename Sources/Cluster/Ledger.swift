@@ -102,13 +102,13 @@ public struct Ledger: Sendable {
 
     /// The next item for `worker`: from the shard it worked on last if possible (page and chunk caches),
     /// else the first shard with pending items; only items at the worker's location (or on shared storage);
-    /// avoiding items that already failed on this worker when `others` workers could take them.
-    public mutating func next(for worker: String, location: String?, lastShard: Int?, otherWorkers: Int) -> UInt64? {
+    /// passing over an item that already failed on this worker while one of `otherWorkers` has not tried it.
+    public mutating func next(for worker: String, location: String?, lastShard: Int?, otherWorkers: [String]) -> UInt64? {
         let records = self.records
         func eligible(_ id: UInt64) -> Bool {
             let r = records[Int(id)]
             if let place = r.location, place != location { return false }
-            return otherWorkers == 0 || !r.failedOn.contains(worker)
+            return !r.failedOn.contains(worker) || otherWorkers.allSatisfy(r.failedOn.contains)
         }
         if let shard = lastShard, let queue = queues[shard], let id = queue.first(where: eligible) { return id }
         while activeHead < activeShards.count && !activeSet.contains(activeShards[activeHead]) { activeHead += 1 }

@@ -3,6 +3,10 @@ import Testing
 
 /// Runs the built `pairs` executable (next to the test bundle) and captures its output.
 func pairs(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+    try pairs(arguments)
+}
+
+func pairs(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
     let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let process = Process()
     process.executableURL = directory.appendingPathComponent("pairs")
