@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ", "Cluster", "ClusterZMQ", "Report"]),
 
         // Benchmarks (figures in Benchmarks/results, never in unit tests).
-        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum"], path: "Benchmarks/Sources/pairs-bench"),
+        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum", "Cluster", "HDF5"], path: "Benchmarks/Sources/pairs-bench"),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),

@@ -78,6 +78,7 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
             ("one", ["--shards", d + "/s", "--workers", "1", "--items-rows", "1000000"]),
             ("three", ["--shards", d + "/s", "--workers", "3", "--items-rows", "5000"]),
             ("shuffled", ["--shards", d + "/shuffled.list", "--workers", "2", "--items-rows", "777"]),
+            ("threads", ["--shards", d + "/s", "--workers", "1", "--threads", "2", "--items-rows", "3000", "--batch-size", "1000"]),
         ]
         var reports: [Data] = []
         for (name, options) in runs {
@@ -87,6 +88,7 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         }
         #expect(reports[0] == reports[1])
         #expect(reports[0] == reports[2])
+        #expect(reports[0] == reports[3])
         let r = try report(d + "/three")
         #expect(r["events_total"] as? Int == 300_000)
         #expect((r["run"] as? [String: Any])?["worker_count"] as? Int == 3)
@@ -136,6 +138,25 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         let events = try #require(r["events_total"] as? Int)
         // Three good shards of 40,000 events plus the undamaged items of the damaged copy of shard 0.
         #expect(events > 120_000 && events < 160_000, "only merged events count: \(events)")
+    }
+
+    @Test func workersAnnounceNodeLocalShards() throws {
+        let d = temporaryDirectory()
+        #expect(try pairs("simulate", "--out", d + "/local", "--events", "50000", "--shards", "2").status == 0)
+        #expect(try pairs("run", "--shards", d + "/local", "--model", repositoryModel, "--out", d + "/reference", "--workers", "1").status == 0)
+        let coordinator = try Running(["coordinator", "--bind", "tcp://127.0.0.1:*", "--expect-workers", "1", "--model", repositoryModel,
+                                       "--out", d + "/out", "--items-rows", "10000"])
+        let listening = try #require(coordinator.waitFor("listening on "))
+        let endpoint = String(listening[listening.range(of: "listening on ")!.upperBound...])
+        let worker = try Running(["worker", "--connect", endpoint, "--shards", d + "/local"])
+        #expect(coordinator.wait() == 0)
+        #expect(worker.wait(timeout: 30) == 0)
+        #expect(coordinator.log.contains { $0.contains("announced 2 local shards") })
+        let r = try report(d + "/out"), reference = try report(d + "/reference")
+        #expect(r["events_total"] as? Int == 50_000)
+        let host = ProcessInfo.processInfo.hostName
+        #expect((r["shards"] as? [[String: Any]])?.compactMap { $0["path"] as? String } == ["\(host):shard-0000.h5", "\(host):shard-0001.h5"])
+        #expect((r["embedding"] as? [String: Any])?["sum"] as? [Double] == (reference["embedding"] as? [String: Any])?["sum"] as? [Double])
     }
 
     @Test func aWrongModelIsRefusedAndGarbageFramesAreDropped() throws {

@@ -9,6 +9,8 @@ import Foundation
 import Numerics
 import PairsCore
 import ExactSum
+import Cluster
+import HDF5
 
 /// Best of `repeats` runs of `body` (each ≥ `seconds`), as events per second.
 func measure(events: Int, seconds: Double, repeats: Int = 3, _ body: () -> Void) -> Double {
@@ -136,9 +138,95 @@ func exactSumBenchmark(seconds: Double) -> String {
     """
 }
 
+/// The reference model: embedder 16→128→128→64 ReLU with random weights, a one-parameter head.
+func referenceModel() throws -> ModelBundle {
+    var rng = SeededGenerator(seed: 3)
+    var embedder = MLP<Float>(sizes: [16, 128, 128, 64], hidden: .relu, using: &rng)
+    embedder.inputStd = [Float](repeating: 1, count: 16)
+    return try ModelBundle(metadata: ModelMetadata(features: (0..<16).map { "f\($0)" },
+                                                   parameters: [Parameter(name: "mu", role: .poi, bounds: -1...1)],
+                                                   setSizeRange: 1...1_000_000, provenance: "benchmark: random weights"),
+                           embedder: embedder, head: MLP(sizes: [65, 32, 2], hidden: .relu, using: &rng))
+}
+
+/// One worker thread's end-to-end rate on reference shards (read → embed → exact pooling), with the split
+/// of its time, for an uncompressed and a shuffle+gzip shard of 2^20 events × 16 Float32 features.
+func workerBenchmark(seconds: Double) throws -> String {
+    let model = try referenceModel()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pairs-bench-\(getpid())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let events = 1 << 20
+    var rows: [String] = []
+    for (name, storage) in [("uncompressed", ShardWriter.Storage.contiguous), ("shuffle+gzip(4)", ShardWriter.Storage())] {
+        let path = directory + "/\(name.prefix(4)).h5"
+        let writer = try ShardWriter(path: path, layout: .matrix, columns: model.metadata.features.map { .init($0, .float32) },
+                                     events: events, storage: storage)
+        var rng = SeededGenerator(seed: 5)
+        for start in stride(from: 0, to: events, by: 65_536) {
+            try writer.write(rows: start..<start + 65_536, values: (0..<65_536 * 16).map { _ in rng.normal() })
+        }
+        try writer.finish()
+        let pooler = ShardPooler(model: model, options: ShardReadOptions())
+        var best: PoolResult? = nil, bestSeconds = Double.infinity
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            let t0 = Date()
+            let result = try pooler.pool(ShardFile(path: path, relativePath: name))
+            let elapsed = Date().timeIntervalSince(t0)
+            if elapsed < bestSeconds { bestSeconds = elapsed; best = result }
+        } while Date() < deadline
+        let r = best!
+        let total = r.readSeconds + r.embedSeconds + r.accumulateSeconds
+        rows.append(String(format: "| %@ | %.3f M | %.0f %% | %.0f %% | %.1f %% |", name, Double(events) / bestSeconds / 1e6,
+                           100 * r.readSeconds / total, 100 * r.embedSeconds / total, 100 * r.accumulateSeconds / total))
+    }
+    return """
+    # Worker throughput per thread (reference embedder), \(ISO8601DateFormatter().string(from: Date()))
+
+    One thread, 2^20 events × 16 Float32 features, embedder 16→128→128→64 ReLU, exact pooling of 64 sums;
+    best pass of ≥ \(seconds) s. OpenBLAS core: \(BLAS.coreName).
+
+    | shard | events/s | read | embed | accumulate |
+    |---|---:|---:|---:|---:|
+    \(rows.joined(separator: "\n"))
+    """
+}
+
+/// The coordinator's merge of 1,000 partials of 64 exact sums: decoding, validation, exact merge, ledger.
+func mergeBenchmark() throws -> String {
+    let model = try referenceModel()
+    var plan = RunPlan(rowsPerItem: 256)
+    plan.add(PlannedShard(file: ShardFile(path: "/bench.h5", relativePath: "bench.h5"), events: 256 * 1000))
+    var rng = SeededGenerator(seed: 6)
+    let partials: [[[UInt8]]] = (0..<1000).map { i in
+        var sums = [ExactSum](repeating: ExactSum(), count: 64)
+        for j in 0..<64 { for _ in 0..<4 { sums[j].add(Float(rng.normal() * 30)) } }
+        return WorkerMessage.partial(Partial(item: UInt64(i), shardSize: 1, shardModified: 1, events: 256,
+                                             nonFinite: [UInt64](repeating: 0, count: 16), sums: sums)).frames()
+    }
+    var times: [Double] = []
+    for _ in 0..<5 {
+        let core = CoordinatorCore(plan: plan, model: model, modelBytes: [], configuration: .init(runID: "bench"), now: 0, log: { _ in })
+        _ = core.receive(WorkerMessage.ready(.init(workerID: "w", host: "h", pid: 1, threads: 250, modelDigest: model.digest, blasCore: "")).frames(),
+                         from: [1], now: 0)
+        _ = core.receive(WorkerMessage.request(credits: 1004).frames(), from: [1], now: 0)
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for frames in partials { _ = core.receive(frames, from: [1], now: 0) }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        precondition(core.isFinished, "all partials merged")
+    }
+    return """
+    # Coordinator merge of 1,000 partials × 64 dims, \(ISO8601DateFormatter().string(from: Date()))
+
+    Decode + validate + exact merge + ledger for 1,000 PARTIAL messages of 64 exact sums (CoordinatorCore,
+    no sockets): best \(String(format: "%.1f", times.min()!)) ms, median \(String(format: "%.1f", times.sorted()[2])) ms over 5 runs (target < 100 ms).
+    """
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
-    print("usage: pairs-bench embedder|exactsum [--seconds S] [--out FILE.md]")
+    print("usage: pairs-bench embedder|exactsum|worker|merge [--seconds S] [--out FILE.md]")
     exit(64)
 }
 func option(_ name: String) -> String? {
@@ -153,6 +241,10 @@ case "embedder":
     if let out = option("out") { try! (table + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
 case "exactsum":
     let table = exactSumBenchmark(seconds: seconds)
+    print(table)
+    if let out = option("out") { try! (table + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
+case "worker", "merge":
+    let table = command == "worker" ? try workerBenchmark(seconds: seconds) : try mergeBenchmark()
     print(table)
     if let out = option("out") { try! (table + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
 default:
