@@ -210,7 +210,8 @@ def read_bundle_nets(path):
         for i in range(len(group["layers"])):
             g = group["layers"][str(i)]
             param = g.attrs.get("activation_parameter")
-            name = g.attrs["activation"]
+            param = None if param is None else float(np.atleast_1d(param)[0])
+            name = np.atleast_1d(g.attrs["activation"])[0]  # scalar (h5py) or one-element array (pairs)
             name = name.decode() if isinstance(name, bytes) else str(name)
             layers.append((g["weight"][()].astype(np.float64), g["bias"][()].astype(np.float64),
                            (name, None if param is None else float(param))))

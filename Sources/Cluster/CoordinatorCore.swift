@@ -18,6 +18,8 @@ public final class CoordinatorCore {
         public var maxAttempts: Int
         /// Do not finish before this many workers have joined (for runs whose shards workers announce).
         public var expectWorkers: Int
+        /// Keep each item's pooled sums (cache jobs), not only their total.
+        public var keepItems: Bool = false
 
         public init(runID: String, dataset: String? = nil, batchSize: Int = ShardReadOptions.defaultBatchSize,
                     nonFinite: NonFinitePolicy = .fail, fileLocking: Bool = true, heartbeatMilliseconds: Int = 1000,
@@ -85,6 +87,8 @@ public final class CoordinatorCore {
     private let started: Double
     private let log: (String) -> Void
     private var dropLogBudget = 20
+    /// Per-item pooled sums, kept when `configuration.keepItems` (cache jobs).
+    public private(set) var itemResults: [UInt64: PooledEmbedding] = [:]
 
     /// - Parameters:
     ///   - planFailures: shards that could not even be planned (unreadable at the coordinator), with the reason.
@@ -212,7 +216,8 @@ public final class CoordinatorCore {
                                                  model: ready.modelDigest.isEmpty ? modelBytes : [], dataset: configuration.dataset,
                                                  batchSize: configuration.batchSize, nonFinite: configuration.nonFinite,
                                                  heartbeatMilliseconds: configuration.heartbeatMilliseconds,
-                                                 liveness: configuration.liveness, fileLocking: configuration.fileLocking)
+                                                 liveness: configuration.liveness, fileLocking: configuration.fileLocking,
+                                                 simulation: plan.simulation)
         return [Outgoing(peer: peer, message: .welcome(welcome))]
     }
 
@@ -261,7 +266,9 @@ public final class CoordinatorCore {
             return .ack(item: id, duplicate: false)
         }
         shardStates[item.shard].identity = (partial.shardSize, partial.shardModified)
-        pooled.merge(PooledEmbedding(events: Int(partial.events), sums: partial.sums))
+        let part = PooledEmbedding(events: Int(partial.events), sums: partial.sums)
+        pooled.merge(part)
+        if configuration.keepItems { itemResults[id] = part }
         skippedEvents += Int(partial.skippedEvents)
         for j in nonFinite.indices { nonFinite[j] += Int(partial.nonFinite[j]) }
         shardStates[item.shard].events += Int(partial.events)
@@ -302,8 +309,12 @@ public final class CoordinatorCore {
                 let item = ledger.item(id)
                 let shard = plan.shards[item.shard]
                 ledger.apply(.assigned(item: id, worker: session.info.id))
-                out.append(Outgoing(peer: peer, message: .assign(.init(item: id, path: shard.file.path, relativePath: shard.file.relativePath,
-                                                                         rows: item.rows, computeDigest: item.computesDigest))))
+                if plan.simulation != nil {
+                    out.append(Outgoing(peer: peer, message: .assignSet(item: id, index: item.shard)))
+                } else {
+                    out.append(Outgoing(peer: peer, message: .assign(.init(item: id, path: shard.file.path, relativePath: shard.file.relativePath,
+                                                                             rows: item.rows, computeDigest: item.computesDigest))))
+                }
                 session.credits -= 1
                 session.lastShard = item.shard
             }

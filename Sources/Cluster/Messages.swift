@@ -12,7 +12,7 @@ public enum Wire {
         // worker → coordinator
         case ready = 0x01, request = 0x02, partial = 0x03, heartbeat = 0x04, bye = 0x05
         // coordinator → worker
-        case welcome = 0x11, assign = 0x12, ack = 0x13, refuse = 0x14, shutdown = 0x15
+        case welcome = 0x11, assign = 0x12, ack = 0x13, refuse = 0x14, shutdown = 0x15, assignSet = 0x16
     }
 
     /// Reads a header frame: (protocol version, kind). A foreign version is reported, not guessed at.
@@ -141,6 +141,8 @@ public enum WorkerMessage: Sendable, Equatable {
 public enum CoordinatorMessage: Sendable, Equatable {
     case welcome(Welcome)
     case assign(Assignment)
+    /// Simulate, embed and pool set `index` of the run's cache spec (cache jobs).
+    case assignSet(item: UInt64, index: Int)
     /// The partial for `item` was merged (or was a duplicate of one already merged): the worker may forget it.
     case ack(item: UInt64, duplicate: Bool)
     /// The worker cannot take part (protocol version or model mismatch); it should exit.
@@ -162,9 +164,11 @@ public enum CoordinatorMessage: Sendable, Equatable {
         public var heartbeatMilliseconds: Int
         public var liveness: Int
         public var fileLocking: Bool
+        /// For cache jobs: which sets to simulate (items are then ASSIGN_SET).
+        public var simulation: CacheSpec?
 
         public init(runID: String, modelDigest: String, model: [UInt8], dataset: String?, batchSize: Int,
-                    nonFinite: NonFinitePolicy, heartbeatMilliseconds: Int, liveness: Int, fileLocking: Bool) {
+                    nonFinite: NonFinitePolicy, heartbeatMilliseconds: Int, liveness: Int, fileLocking: Bool, simulation: CacheSpec? = nil) {
             self.runID = runID
             self.modelDigest = modelDigest
             self.model = model
@@ -174,6 +178,7 @@ public enum CoordinatorMessage: Sendable, Equatable {
             self.heartbeatMilliseconds = heartbeatMilliseconds
             self.liveness = liveness
             self.fileLocking = fileLocking
+            self.simulation = simulation
         }
     }
 
@@ -193,7 +198,14 @@ public enum CoordinatorMessage: Sendable, Equatable {
                 w.string(m.runID); w.string(m.modelDigest); w.blob(m.model); w.string(m.dataset ?? "")
                 w.u32(UInt32(m.batchSize)); w.u8(m.nonFinite == .fail ? 0 : 1)
                 w.u32(UInt32(m.heartbeatMilliseconds)); w.u16(UInt16(m.liveness)); w.bool(m.fileLocking)
+                w.bool(m.simulation != nil)
+                if let spec = m.simulation {
+                    w.string(spec.simulator); w.f64(spec.luminosity); w.u64(UInt64(spec.sets))
+                    w.u64(UInt64(spec.minimumSize)); w.u64(UInt64(spec.maximumSize)); w.u64(spec.seed)
+                }
             }
+        case .assignSet(let item, let index):
+            return Wire.frames(.assignSet) { $0.u64(item); $0.u64(UInt64(index)) }
         case .assign(let a):
             return Wire.frames(.assign) { w in
                 w.u64(a.item); w.string(a.path); w.string(a.relativePath)
@@ -225,15 +237,30 @@ public enum CoordinatorMessage: Sendable, Equatable {
             let heartbeat = Int(try r.u32("heartbeat interval"))
             let liveness = Int(try r.u16("liveness"))
             guard heartbeat > 0, liveness > 0 else { throw WireError("heartbeat interval and liveness must be positive") }
-            message = .welcome(Welcome(runID: runID, modelDigest: digest, model: model, dataset: dataset.isEmpty ? nil : dataset,
-                                       batchSize: batch, nonFinite: policy, heartbeatMilliseconds: heartbeat, liveness: liveness,
-                                       fileLocking: try r.bool("file locking")))
+            var welcome = Welcome(runID: runID, modelDigest: digest, model: model, dataset: dataset.isEmpty ? nil : dataset,
+                                  batchSize: batch, nonFinite: policy, heartbeatMilliseconds: heartbeat, liveness: liveness,
+                                  fileLocking: try r.bool("file locking"))
+            if try r.bool("simulation present") {
+                let simulator = try r.string("simulator", limit: 256), luminosity = try r.finite("luminosity")
+                let sets = try r.u64("sets"), minimum = try r.u64("minimum set size"), maximum = try r.u64("maximum set size")
+                let seed = try r.u64("seed")
+                guard luminosity > 0, minimum >= 1, minimum <= maximum, maximum < 1 << 40, sets < 1 << 40 else {
+                    throw WireError("simulation spec out of range (luminosity \(luminosity), sizes \(minimum)…\(maximum), \(sets) sets)")
+                }
+                welcome.simulation = CacheSpec(simulator: simulator, luminosity: luminosity, sets: Int(sets), minimumSize: Int(minimum),
+                                               maximumSize: Int(maximum), seed: seed)
+            }
+            message = .welcome(welcome)
         case .assign:
             let item = try r.u64("item id"), path = try r.string("shard path", limit: 4096), name = try r.string("shard name", limit: 4096)
             let start = try r.u64("first row"), end = try r.u64("end row")
             guard start < end, end < 1 << 50 else { throw WireError("row range \(start)..<\(end) is empty or absurd") }
             message = .assign(Assignment(item: item, path: path, relativePath: name, rows: Int(start)..<Int(end),
                                          computeDigest: try r.bool("compute digest")))
+        case .assignSet:
+            let item = try r.u64("item id"), index = try r.u64("set index")
+            guard index < 1 << 40 else { throw WireError("set index \(index) is absurd") }
+            message = .assignSet(item: item, index: Int(index))
         case .ack: message = .ack(item: try r.u64("item id"), duplicate: try r.bool("duplicate"))
         case .refuse: message = .refuse(reason: try r.string("reason"))
         case .heartbeat: message = .heartbeat

@@ -1,5 +1,11 @@
 import PairsCore
 
+/// One unit of work for a compute thread.
+public enum Work: Sendable, Equatable {
+    case shard(CoordinatorMessage.Assignment)
+    case simulatedSet(item: UInt64, index: Int)
+}
+
 /// The worker's protocol logic, free of sockets and threads: it turns received messages, finished items and
 /// clock ticks into actions for the runtime (send, reconnect, start computing, queue an item, exit).
 ///
@@ -14,7 +20,7 @@ public final class WorkerCore {
         /// First WELCOME: load the model (from the message, or the worker's own) and start the compute threads.
         case start(CoordinatorMessage.Welcome)
         /// Queue a work item for a compute thread.
-        case process(CoordinatorMessage.Assignment)
+        case process(Work)
         /// Stop: status 0 for a normal end (SHUTDOWN, idle), 1 for a refusal or no coordinator.
         case exit(status: Int32, reason: String)
     }
@@ -85,7 +91,10 @@ public final class WorkerCore {
             if wanted > 0 { actions.append(.send(.request(credits: wanted))) }
         case .assign(let a):
             guard state == .running else { return ([], "ignored an assignment before WELCOME") }
-            if inFlight.insert(a.item).inserted { actions.append(.process(a)) }
+            if inFlight.insert(a.item).inserted { actions.append(.process(.shard(a))) }
+        case .assignSet(let item, let index):
+            guard state == .running, welcome?.simulation != nil else { return ([], "ignored a set assignment outside a cache job") }
+            if inFlight.insert(item).inserted { actions.append(.process(.simulatedSet(item: item, index: index))) }
         case .ack(let item, _):
             unacknowledged[item] = nil
         case .refuse(let reason):

@@ -108,8 +108,8 @@ public final class WorkerRuntime {
                     exitStatus = 1
                     log("cannot start: \(error)")
                 }
-            case .process(let assignment):
-                queue.put(assignment)
+            case .process(let work):
+                queue.put(work)
             case .exit(let status, let reason):
                 log(reason)
                 exitStatus = status
@@ -134,9 +134,9 @@ public final class WorkerRuntime {
         log("joined run \(welcome.runID) with model \(model.digest); \(options.threads) compute threads")
         for index in 0..<options.threads {
             let queue = self.queue, outbox = self.outbox
+            let processor = try ItemProcessor(model: model, welcome: welcome)
             let thread = Thread {
-                let processor = ItemProcessor(model: model, welcome: welcome)
-                while let assignment = queue.take() { outbox.put(processor.process(assignment)) }
+                while let work = queue.take() { outbox.put(processor.process(work)) }
             }
             thread.name = "pairs-compute-\(index)"
             thread.stackSize = 8 << 20
@@ -153,10 +153,10 @@ public final class WorkerRuntime {
 /// Assignments waiting for a compute thread (blocking take).
 final class WorkQueue: @unchecked Sendable {  // guarded by `condition`
     private let condition = NSCondition()
-    private var items: [CoordinatorMessage.Assignment] = []
+    private var items: [Work] = []
     private var stopped = false
 
-    func put(_ item: CoordinatorMessage.Assignment) {
+    func put(_ item: Work) {
         condition.lock()
         items.append(item)
         condition.signal()
@@ -164,7 +164,7 @@ final class WorkQueue: @unchecked Sendable {  // guarded by `condition`
     }
 
     /// The next assignment, or nil once stopped.
-    func take() -> CoordinatorMessage.Assignment? {
+    func take() -> Work? {
         condition.lock()
         defer { condition.unlock() }
         while items.isEmpty && !stopped { condition.wait() }

@@ -106,7 +106,7 @@ public enum Activation: Equatable, Sendable, CustomStringConvertible {
 
     /// A numerically stable logistic function.
     @inlinable @inline(__always)
-    static func logistic<T: BLASScalar>(_ z: T) -> T {
+    @usableFromInline static func logistic<T: BLASScalar>(_ z: T) -> T {
         if z >= 0 { return 1 / (1 + T.exp(-z)) }
         let e = T.exp(z)
         return e / (1 + e)

@@ -6,10 +6,11 @@ public struct Adam<T: BLASScalar>: Sendable {
     public var epsilon: Double
     /// Decoupled weight decay λ: each step also shrinks weights (not biases) by lr·λ·w. 0 is plain Adam.
     public var weightDecay: Double
+    @usableFromInline var stepCount = 0
+    @usableFromInline var firstMoments: [[T]] = []
+    @usableFromInline var secondMoments: [[T]] = []
     /// Steps taken so far.
-    public private(set) var step = 0
-    private var firstMoments: [[T]] = []
-    private var secondMoments: [[T]] = []
+    public var step: Int { stepCount }
 
     public init(learningRate: Double = 1e-3, beta1: Double = 0.9, beta2: Double = 0.999, epsilon: Double = 1e-8,
                 weightDecay: Double = 0) {
@@ -22,11 +23,12 @@ public struct Adam<T: BLASScalar>: Sendable {
 
     /// One update of `model` from `gradients` (shaped like `model`), at `learningRate` unless overridden
     /// (e.g. by a `CosineSchedule`).
+    @inlinable
     public mutating func update(_ model: inout MLP<T>, gradients: MLP<T>, learningRate override: Double? = nil) {
         precondition(gradients.layers.count == model.layers.count, "gradients are not shaped like the model")
-        step += 1
+        stepCount += 1
         let lr = override ?? learningRate
-        let correction1 = 1 - pow(beta1, Double(step)), correction2 = 1 - pow(beta2, Double(step))
+        let correction1 = 1 - pow(beta1, Double(stepCount)), correction2 = 1 - pow(beta2, Double(stepCount))
         var index = 0
         for l in model.layers.indices {
             model.layers[l].weight.withValues { w in
@@ -37,7 +39,8 @@ public struct Adam<T: BLASScalar>: Sendable {
         }
     }
 
-    private mutating func apply(_ values: inout [T], _ gradient: [T], slot: Int, lr: Double, decay: Double, c1: Double, c2: Double) {
+    @inlinable
+    mutating func apply(_ values: inout [T], _ gradient: [T], slot: Int, lr: Double, decay: Double, c1: Double, c2: Double) {
         precondition(values.count == gradient.count, "gradient size differs from parameter size")
         while firstMoments.count <= slot {
             firstMoments.append([])

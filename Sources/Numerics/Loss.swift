@@ -1,6 +1,7 @@
 /// Training losses. Each returns the mean loss over the batch (in Float64) and writes dLoss/dprediction.
 public enum Loss {
     /// Mean squared error over every element (PyTorch `MSELoss()`).
+    @inlinable
     public static func meanSquaredError<T: BLASScalar>(_ prediction: Matrix<T>, _ target: Matrix<T>,
                                                       gradient: inout Matrix<T>) -> Double {
         precondition(prediction.rows == target.rows && prediction.columns == target.columns, "prediction and target shapes differ")
@@ -25,6 +26,7 @@ public enum Loss {
 
     /// Binary cross-entropy on logits against 0/1 targets, averaged over every element
     /// (PyTorch `BCEWithLogitsLoss()`), computed stably as max(z,0) − z·t + log(1 + e^{−|z|}).
+    @inlinable
     public static func binaryCrossEntropyWithLogits<T: BLASScalar>(_ logits: Matrix<T>, _ target: Matrix<T>,
                                                                   gradient: inout Matrix<T>) -> Double {
         precondition(logits.rows == target.rows && logits.columns == target.columns, "logit and target shapes differ")
@@ -57,6 +59,7 @@ public enum Loss {
     /// off-diagonal entries are used as they are. The precision is Λ = N · L Lᵀ, with N the row's `setSize`
     /// (default 1): the covariance Σ = (L Lᵀ)⁻¹ / N shrinks as 1/N, so the network only learns the
     /// per-event information. NLL = ½ N |Lᵀ(θ − μ)|² − Σ log L_ii − (P/2) log N + (P/2) log 2π, averaged over rows.
+    @inlinable
     public static func gaussianNegativeLogLikelihood<T: BLASScalar>(_ output: Matrix<T>, target: Matrix<T>, setSize: [T]? = nil,
                                                                    gradient: inout Matrix<T>) -> Double {
         let p = target.columns, n = target.rows
@@ -119,6 +122,6 @@ public enum Loss {
         return total / Double(n)
     }
 
-    @inline(__always) static func softplus(_ x: Double) -> Double { x > 20 ? x : Double.log1p(Double.exp(x)) }
-    @inline(__always) static func logistic(_ x: Double) -> Double { Activation.logistic(x) }
+    @inlinable @inline(__always) static func softplus(_ x: Double) -> Double { x > 20 ? x : Double.log1p(Double.exp(x)) }
+    @inlinable @inline(__always) static func logistic(_ x: Double) -> Double { Activation.logistic(x) }
 }

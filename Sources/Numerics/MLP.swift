@@ -116,6 +116,7 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
     /// batch of the last `forward`, writing parameter gradients into `gradients` (a model-shaped value; see
     /// `zeroGradients`) and, if requested, dL/d raw input into `workspace.inputGradient`.
     /// - Parameter accumulate: add to `gradients` instead of overwriting them.
+    @inlinable
     public func backward(outputGradient: Matrix<T>, workspace: inout MLPWorkspace<T>, gradients: inout MLP<T>,
                          accumulate: Bool = false, inputGradient: Bool = false) {
         precondition(workspace.training, "backward needs a workspace created with training: true")
@@ -151,10 +152,10 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
             if l > 0 {
                 gemm(workspace.deltas[l], layer.weight, into: &workspace.deltas[l - 1])
             } else if inputGradient {
-                gemm(workspace.deltas[0], layer.weight, into: &workspace.inputGradient)
+                gemm(workspace.deltas[0], layer.weight, into: &workspace.gradientStorage)
                 // The standardisation divides by std, so dL/dx = dL/dx_std / std.
                 inputStd.withUnsafeBufferPointer { std in
-                    workspace.inputGradient.withUnsafeMutableBufferPointer { g in
+                    workspace.gradientStorage.withUnsafeMutableBufferPointer { g in
                         let f = std.count
                         for r in 0..<n { for c in 0..<f { g[r * f + c] /= std[c] } }
                     }
@@ -175,8 +176,9 @@ public struct MLPWorkspace<T: BLASScalar>: Sendable {
     @usableFromInline var inputs: [Matrix<T>]
     @usableFromInline let keepsInputs: [Bool]
     @usableFromInline var deltas: [Matrix<T>]
+    @usableFromInline var gradientStorage: Matrix<T>
     /// dL/d raw input of the last `backward(…, inputGradient: true)`.
-    public internal(set) var inputGradient: Matrix<T>
+    public var inputGradient: Matrix<T> { gradientStorage }
 
     public init(for mlp: MLP<T>, capacity: Int, training: Bool = false) {
         precondition(capacity > 0, "workspace capacity must be positive")
@@ -188,7 +190,7 @@ public struct MLPWorkspace<T: BLASScalar>: Sendable {
         keepsInputs = mlp.layers.map { training && !$0.activation.derivativeFromOutput }
         inputs = zip(keepsInputs, widths).map { keep, width in Matrix(rows: 0, columns: width, rowCapacity: keep ? capacity : 0) }
         deltas = widths.map { Matrix(rows: 0, columns: $0, rowCapacity: training ? capacity : 0) }
-        inputGradient = Matrix(rows: 0, columns: mlp.inputSize, rowCapacity: training ? capacity : 0)
+        gradientStorage = Matrix(rows: 0, columns: mlp.inputSize, rowCapacity: training ? capacity : 0)
     }
 
     /// The output of the last `forward`: rows × output size.
@@ -202,7 +204,7 @@ public struct MLPWorkspace<T: BLASScalar>: Sendable {
         if training {
             for i in inputs.indices where keepsInputs[i] { inputs[i].resize(rows: rows) }
             for i in deltas.indices { deltas[i].resize(rows: rows) }
-            inputGradient.resize(rows: rows)
+            gradientStorage.resize(rows: rows)
         }
     }
 }

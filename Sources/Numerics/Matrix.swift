@@ -28,12 +28,14 @@ public struct Matrix<Scalar: BLASScalar>: Equatable, Sendable {
         storage = values
     }
 
+    @inlinable
     public subscript(row: Int, column: Int) -> Scalar {
         get { storage[row * columns + column] }
         set { storage[row * columns + column] = newValue }
     }
 
     /// The values of row `row`.
+    @inlinable
     public func row(_ row: Int) -> ArraySlice<Scalar> {
         storage[row * columns..<(row + 1) * columns]
     }

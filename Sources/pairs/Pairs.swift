@@ -15,7 +15,8 @@ enum ExitStatus {
 
 @main
 enum Pairs {
-    static var commands: [any Command.Type] { [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, ShardsCommand.self, SimulateCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
+    static var commands: [any Command.Type] { [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, ShardsCommand.self, SimulateCommand.self, TrainCommand.self, CacheCommand.self,
+         FinetuneCommand.self, ValidateCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
 
     static func main() {
         exit(run(Array(CommandLine.arguments.dropFirst())))

@@ -249,7 +249,7 @@ func tinyModel() throws -> ModelBundle {
         let (started, _) = core.received(welcome.frames(), now: 0.01)
         #expect(started.count == 2 && started[1] == .send(.request(credits: 3)))
         let assignment = CoordinatorMessage.Assignment(item: 4, path: "/p", relativePath: "p", rows: 0..<10, computeDigest: true)
-        #expect(core.received(CoordinatorMessage.assign(assignment).frames(), now: 0.02).actions == [.process(assignment)])
+        #expect(core.received(CoordinatorMessage.assign(assignment).frames(), now: 0.02).actions == [.process(.shard(assignment))])
         let done = Partial(item: 4, events: 10)
         #expect(core.finished(done, now: 0.05) == [.send(.partial(done)), .send(.request(credits: 1))])
         // Silence beyond liveness × interval: back off, then reconnect and re-join.

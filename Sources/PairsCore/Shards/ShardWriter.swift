@@ -85,6 +85,13 @@ public final class ShardWriter {
         }
     }
 
+    /// Attaches attributes to the events dataset (or group), e.g. the simulator and true θ of simulated shards.
+    public func annotate(_ attributes: [String: AttributeValue]) throws(HDF5Error) {
+        let target: Object = layout == .columns ? try file.root().openGroup(datasets[0].path.split(separator: "/").dropLast().joined(separator: "/"))
+                                                : datasets[0]
+        for (name, value) in attributes.sorted(by: { $0.key < $1.key }) { try target.writeAttribute(name, value) }
+    }
+
     /// Writes rows `rows` from `values` (row-major, `rows.count × columns.count`).
     public func write(rows: Range<Int>, values: [Double]) throws(HDF5Error) {
         let k = columns.count, n = rows.count

@@ -86,26 +86,9 @@ struct CoordinatorSetup {
         console.log("planned \(plan.items.count) work items over \(plan.shards.count + planFailures.count) shards (\(plan.rowsPerItem) rows per item); model \(model.digest)")
         let core = CoordinatorCore(plan: plan, planFailures: planFailures, model: model, modelBytes: modelBytes,
                                    configuration: configuration, now: Date().timeIntervalSince1970, log: console.log)
-        let server = try CoordinatorServer(core: core, bind: bind, context: try Context(), log: console.log)
-        console.log("listening on \(server.endpoint)")
-        try listening(server.endpoint)
-        var lastEvents = 0, lastTime = Date().timeIntervalSince1970, rate = 0.0
-        let finished = try server.run(keepGoing: keepGoing) { progress in
-            let now = Date().timeIntervalSince1970
-            if now > lastTime {
-                rate = 0.7 * rate + 0.3 * Double(progress.events - lastEvents) / (now - lastTime)
-                lastEvents = progress.events
-                lastTime = now
-            }
-            let done = progress.itemsMerged + progress.itemsFailed
-            let eta = rate > 0 && done > 0 && done < progress.itemsTotal
-                ? String(format: " · ETA %.0f s", Double(progress.itemsTotal - done) * progress.secondsElapsed / Double(done)) : ""
-            console.status("items \(done)/\(progress.itemsTotal)" + (progress.itemsFailed > 0 ? " (\(progress.itemsFailed) failed)" : "")
-                           + " · \(progress.events) events · " + String(format: "%.0f events/s", rate) + eta
-                           + " · \(progress.workersAlive) workers", now: now)
+        guard try serve(core, bind: bind, console: console, listening: listening, keepGoing: keepGoing) else {
+            throw RunAbandoned(description: "the run was abandoned before it finished: no report written")
         }
-        console.clearStatus()
-        guard finished else { throw RunAbandoned(description: "the run was abandoned before it finished: no report written") }
         let finishedAt = Date()
         let iso = ISO8601DateFormatter()
         let outcome = core.outcome(now: finishedAt.timeIntervalSince1970, host: ProcessInfo.processInfo.hostName,
@@ -124,6 +107,73 @@ struct CoordinatorSetup {
 }
 
 struct RunAbandoned: Error, CustomStringConvertible { let description: String }
+
+/// Serves `core` on `bind` with a progress display until the run finishes (true) or `keepGoing` says stop.
+func serve(_ core: CoordinatorCore, bind: String, console: Console, listening: (String) throws -> Void,
+           keepGoing: () -> Bool) throws -> Bool {
+    let server = try CoordinatorServer(core: core, bind: bind, context: try Context(), log: console.log)
+    console.log("listening on \(server.endpoint)")
+    try listening(server.endpoint)
+    var lastEvents = 0, lastTime = Date().timeIntervalSince1970, rate = 0.0
+    let finished = try server.run(keepGoing: keepGoing) { progress in
+        let now = Date().timeIntervalSince1970
+        if now > lastTime {
+            rate = 0.7 * rate + 0.3 * Double(progress.events - lastEvents) / (now - lastTime)
+            lastEvents = progress.events
+            lastTime = now
+        }
+        let done = progress.itemsMerged + progress.itemsFailed
+        let eta = rate > 0 && done > 0 && done < progress.itemsTotal
+            ? String(format: " · ETA %.0f s", Double(progress.itemsTotal - done) * progress.secondsElapsed / Double(done)) : ""
+        console.status("items \(done)/\(progress.itemsTotal)" + (progress.itemsFailed > 0 ? " (\(progress.itemsFailed) failed)" : "")
+                       + " · \(progress.events) events · " + String(format: "%.0f events/s", rate) + eta
+                       + " · \(progress.workersAlive) workers", now: now)
+    }
+    console.clearStatus()
+    return finished
+}
+
+/// Worker processes started on this machine (`pairs run`, `pairs cache`).
+final class LocalWorkers {
+    private(set) var processes: [Process] = []
+    let console: Console
+
+    init(console: Console) { self.console = console }
+
+    func start(_ count: Int, threads: Int, endpoint: String, heartbeatMilliseconds: Int) throws {
+        for _ in 0..<count {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try Self.ownExecutable())
+            process.arguments = ["worker", "--connect", endpoint, "--threads", String(threads), "--idle-timeout", "60",
+                                 "--heartbeat-ms", String(heartbeatMilliseconds)]
+            try process.run()
+            processes.append(process)
+        }
+        if count > 0 { console.log("started \(count) local workers × \(threads) threads") }
+    }
+
+    /// False once every local worker has exited (then nobody is left to finish a local run).
+    func anyAlive() -> Bool {
+        if processes.isEmpty || processes.contains(where: \.isRunning) { return true }
+        console.log("all \(processes.count) local workers exited before the run finished; see their messages above")
+        return false
+    }
+
+    /// Workers exit on SHUTDOWN; give them a moment, then make sure none is left behind.
+    func finish() {
+        let deadline = Date().addingTimeInterval(5)
+        while processes.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
+        for process in processes where process.isRunning { process.terminate() }
+    }
+
+    /// The path of the running `pairs` executable.
+    static func ownExecutable() throws -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard length > 0 else { throw UsageError("cannot find the pairs executable (/proc/self/exe)") }
+        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
 
 /// `pairs coordinator`: plans the shards, serves workers, writes the report.
 enum CoordinatorCommand: Command {

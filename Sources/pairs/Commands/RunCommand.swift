@@ -18,35 +18,12 @@ enum RunCommand: Command {
         let threads: Int = try arguments.value("threads", default: 1)
         guard workers > 0, threads > 0 else { throw UsageError("--workers and --threads must be positive") }
         let console = Console(prefix: "pairs run")
-        var processes: [Process] = []
-        let status = try setup.run(bind: try arguments.value("bind", default: "tcp://127.0.0.1:*"), console: console) { endpoint in
-            for _ in 0..<workers {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: try ownExecutable())
-                process.arguments = ["worker", "--connect", endpoint, "--threads", String(threads), "--idle-timeout", "60",
-                                     "--heartbeat-ms", String(setup.configuration.heartbeatMilliseconds)]
-                try process.run()
-                processes.append(process)
-            }
-            console.log("started \(workers) local workers × \(threads) threads")
+        let local = LocalWorkers(console: console)
+        defer { local.finish() }
+        return try setup.run(bind: try arguments.value("bind", default: "tcp://127.0.0.1:*"), console: console) { endpoint in
+            try local.start(workers, threads: threads, endpoint: endpoint, heartbeatMilliseconds: setup.configuration.heartbeatMilliseconds)
         } keepGoing: {
-            // All local workers gone and the run not done: nobody is left to finish it.
-            if processes.contains(where: \.isRunning) { return true }
-            console.log("all \(workers) local workers exited before the run finished; see their messages above")
-            return false
+            local.anyAlive()
         }
-        // Workers exit on SHUTDOWN; give them a moment, then make sure none is left behind.
-        let deadline = Date().addingTimeInterval(5)
-        while processes.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
-        for process in processes where process.isRunning { process.terminate() }
-        return status
-    }
-
-    /// The path of the running `pairs` executable.
-    static func ownExecutable() throws -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { throw UsageError("cannot find the pairs executable (/proc/self/exe)") }
-        return String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
