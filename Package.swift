@@ -44,6 +44,6 @@ let package = Package(
         .testTarget(name: "ExactSumTests", dependencies: ["ExactSum"]),
         .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "PairsCore", "ExactSum"]),
-        .testTarget(name: "pairsTests", dependencies: ["pairs", "ZeroMQ", "Cluster", "ExactSum"]),
+        .testTarget(name: "pairsTests", dependencies: ["pairs", "ZeroMQ", "Cluster", "ExactSum", "PairsCore"]),
     ]
 )

@@ -25,33 +25,36 @@ public struct LikelihoodScan: Sendable {
     }
 
     /// Scans `logL` (evaluated in batches of θ points) over `bounds` with `resolution` points per axis.
+    /// Zoom stages use a grid about half as fine; the last stage uses `resolution`.
     public init(bounds: [ClosedRange<Double>], resolution: [Int], logL: ([[Double]]) -> [Double]) {
         precondition(bounds.count == resolution.count && resolution.allSatisfy { $0 >= 3 })
         self.bounds = bounds
-        var axes = zip(bounds, resolution).map { Self.axis($0, $1) }
+        let coarse = resolution.map { max(11, $0 / 2 + 1) }
+        var window = bounds
+        var axes = zip(window, coarse).map { Self.axis($0, $1) }
         var values = logL(Self.points(axes))
-        // Zoom until the grid stops shrinking (at most 8 times): each time to the box holding every point within
-        // 12.5 of the maximum plus one step, so the final grid spans about ±5σ in steps of about σ/4.
+        // Zoom until the window stops shrinking (at most 8 times): each time to the box holding every point
+        // within 12.5 of the maximum plus one step, so the final grid spans about ±5σ.
         for _ in 0..<8 {
-            let best = values.indices.filter { values[$0].isFinite }.max { values[$0] < values[$1] }
-            guard let best, let top = Optional(values[best]) else { break }
-            var window = bounds
+            guard let best = values.indices.filter({ values[$0].isFinite }).max(by: { values[$0] < values[$1] }) else { break }
+            let top = values[best]
+            var next = bounds
             for d in axes.indices {
                 let marginal = Self.profile(values, axes: axes, along: d)
                 let inside = marginal.indices.filter { marginal[$0] >= top - 12.5 }
-                let step = axes[d].count > 1 ? axes[d][1] - axes[d][0] : 0
+                let step = axes[d][1] - axes[d][0]
                 let lo = max(bounds[d].lowerBound, axes[d][inside.first!] - step), hi = min(bounds[d].upperBound, axes[d][inside.last!] + step)
-                window[d] = lo < hi ? lo...hi : bounds[d]
+                next[d] = lo < hi ? lo...hi : window[d]
             }
-            let narrower = zip(window, zip(axes, resolution)).contains { w, a in
-                (w.upperBound - w.lowerBound) < 0.6 * (a.0.last! - a.0.first!)
-            }
+            let narrower = zip(next, window).contains { n, w in (n.upperBound - n.lowerBound) < 0.6 * (w.upperBound - w.lowerBound) }
             guard narrower else { break }
-            axes = zip(window, resolution).map { Self.axis($0, $1) }
+            window = next
+            axes = zip(window, coarse).map { Self.axis($0, $1) }
             values = logL(Self.points(axes))
         }
+        axes = zip(window, resolution).map { Self.axis($0, $1) }
         self.axes = axes
-        self.values = values
+        self.values = logL(Self.points(axes))
     }
 
     static func axis(_ range: ClosedRange<Double>, _ n: Int) -> [Double] {

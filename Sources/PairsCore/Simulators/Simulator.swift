@@ -26,9 +26,22 @@ public protocol DatasetLikelihood: Sendable {
     var count: Int { get }
     /// Σᵢ log p(xᵢ | θ): the likelihood of the events given their number (shape only).
     func logLikelihood(_ theta: [Double]) -> Double
+    /// `logLikelihood` at many points; implementations may share work between points.
+    func logLikelihoods(_ thetas: [[Double]]) -> [Double]
 }
 
 extension DatasetLikelihood {
+    public func logLikelihoods(_ thetas: [[Double]]) -> [Double] { thetas.map(logLikelihood) }
+
+    /// `extendedLogLikelihood` at many points.
+    public func extendedLogLikelihoods(_ thetas: [[Double]], yield: YieldModel) -> [Double] {
+        zip(thetas, logLikelihoods(thetas)).map { theta, shape in
+            let nu = yield.expected(theta)
+            guard nu > 0 else { return count == 0 ? 0 : -.infinity }
+            return shape + Double(count) * log(nu) - nu
+        }
+    }
+
     /// Σᵢ log p(xᵢ | θ) + log Poisson(N | ν(θ)) without the θ-independent log N!: the extended likelihood.
     public func extendedLogLikelihood(_ theta: [Double], yield: YieldModel) -> Double {
         let nu = yield.expected(theta)
@@ -136,16 +149,38 @@ struct MixtureLikelihood: DatasetLikelihood {
     let mixture: @Sendable ([Double]) -> (fraction: Double, location: Double)
     var count: Int { events.count }
 
-    func logLikelihood(_ theta: [Double]) -> Double {
-        let (f, m) = mixture(theta)
-        let signalNorm = f / width, backgroundNorm = 1 - f
-        var total = 0.0
-        for x in events {
-            let zs = (x - m) / width
-            let density = signalNorm * exp(-0.5 * zs * zs) + backgroundNorm * exp(-0.5 * x * x)
-            total += log(density)
+    /// exp(−x²/2) per event: the background shape does not depend on θ.
+    let background: [Double]
+
+    init(events: [Double], width: Double, mixture: @escaping @Sendable ([Double]) -> (fraction: Double, location: Double)) {
+        self.events = events
+        self.width = width
+        self.mixture = mixture
+        background = events.map { exp(-0.5 * $0 * $0) }
+    }
+
+    func logLikelihood(_ theta: [Double]) -> Double { logLikelihoods([theta])[0] }
+
+    /// Points sharing a signal location share the per-event signal densities (one exp per event and location,
+    /// one log per event and point).
+    func logLikelihoods(_ thetas: [[Double]]) -> [Double] {
+        let mixtures = thetas.map(mixture)
+        var result = [Double](repeating: 0, count: thetas.count)
+        var signal = [Double](repeating: 0, count: events.count)
+        let constant = Double(events.count) * logSqrtTwoPi
+        for location in Set(mixtures.map(\.location)).sorted() {
+            for (i, x) in events.enumerated() {
+                let z = (x - location) / width
+                signal[i] = exp(-0.5 * z * z) / width
+            }
+            for (k, m) in mixtures.enumerated() where m.location == location {
+                let f = m.fraction, g = 1 - f
+                var total = 0.0
+                for i in events.indices { total += log(f * signal[i] + g * background[i]) }
+                result[k] = total - constant
+            }
         }
-        return total - Double(events.count) * logSqrtTwoPi
+        return result
     }
 }
 

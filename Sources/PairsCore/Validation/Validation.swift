@@ -105,14 +105,14 @@ public struct Validator: Sendable {
         let truth = theta[poi]
 
         let posterior = GaussianPosterior.from(head: model.head, sum: pooled.sum, count: count, parameters: parameters)
-        let shapeScan = LikelihoodScan(bounds: bounds, resolution: resolution) { $0.map(exact.logLikelihood) }
+        let shapeScan = LikelihoodScan(bounds: bounds, resolution: resolution) { exact.logLikelihoods($0) }
         let exactMoments = shapeScan.marginalMoments(poi)
         let h68 = posterior.interval(poi, level: 0.68), h95 = posterior.interval(poi, level: 0.95)
         var outcome = Outcome(truth: truth, head: (posterior.mean[poi], posterior.std[poi], h68.contains(truth), h95.contains(truth)),
                               exact: exactMoments, lr: nil, exactProfile: (0, false, false, false))
 
         let yield = simulator.yieldModel
-        let profileScan = yield.map { y in LikelihoodScan(bounds: bounds, resolution: resolution) { $0.map { exact.extendedLogLikelihood($0, yield: y) } } } ?? shapeScan
+        let profileScan = yield.map { y in LikelihoodScan(bounds: bounds, resolution: resolution) { exact.extendedLogLikelihoods($0, yield: y) } } ?? shapeScan
         let exactProfile = profileScan.profile(poi)
         outcome.exactProfile = (Self.halfWidth(exactProfile.interval68), exactProfile.interval68.contains(truth),
                                 exactProfile.interval95.contains(truth), exactProfile.atGridEdge)
