@@ -44,6 +44,7 @@ let package = Package(
         .testTarget(name: "ExactSumTests", dependencies: ["ExactSum"]),
         .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "PairsCore", "ExactSum"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "PairsCore", "Numerics", "ExactSum"]),
         .testTarget(name: "pairsTests", dependencies: ["pairs", "ZeroMQ", "Cluster", "ExactSum", "PairsCore"]),
     ]
 )

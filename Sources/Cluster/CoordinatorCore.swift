@@ -20,6 +20,8 @@ public final class CoordinatorCore {
         public var expectWorkers: Int
         /// Keep each item's pooled sums (cache jobs), not only their total.
         public var keepItems: Bool = false
+        /// Grid of the likelihood scan of the merged sums.
+        public var scan = ScanOptions()
 
         public init(runID: String, dataset: String? = nil, batchSize: Int = ShardReadOptions.defaultBatchSize,
                     nonFinite: NonFinitePolicy = .fail, fileLocking: Bool = true, heartbeatMilliseconds: Int = 1000,
@@ -360,8 +362,10 @@ public final class CoordinatorCore {
                            rowsPerItem: plan.rowsPerItem, itemsTotal: ledger.total, itemsMerged: ledger.merged, itemsFailed: ledger.failed,
                            duplicatePartials: ledger.duplicates, releasedItems: ledger.released, droppedMessages: dropped,
                            refusedWorkers: refused, workers: workers, failedItems: failedItems)
+        let inference = pooled.events > 0 ? DatasetInference(model: model, pooled: pooled, options: configuration.scan) : nil
         return RunOutcome(modelDigest: modelDigest, features: model.metadata.features, pooled: pooled, skippedEvents: skippedEvents,
-                          nonFinite: named, shards: shards, failures: failures, run: info)
+                          nonFinite: named, shards: shards, failures: failures, inference: inference,
+                          finetunedRange: model.metadata.setSizeRange, scan: configuration.scan, run: info)
     }
 
     // MARK: helpers

@@ -24,8 +24,56 @@ public enum RunReport {
                                    "values_by_feature": .object(outcome.nonFinite.mapValues(JSON.int))]),
             "embedding": .object(["dimensions": .int(pooled.dimensions), "sum": .array(pooled.sum.map(JSON.double)),
                                   "mean": .array(pooled.mean.map(JSON.double))]),
+            "posterior": outcome.inference.map { posterior($0, finetuned: outcome.finetunedRange) } ?? .null,
+            "likelihood": outcome.inference?.likelihood.map { likelihood($0, parameters: outcome.inference!.parameters, scan: outcome.scan) } ?? .null,
             "run": run(outcome.run),
         ])
+    }
+
+    static func pair(_ r: ClosedRange<Double>) -> JSON { .array([.double(r.lowerBound), .double(r.upperBound)]) }
+
+    static func posterior(_ inference: DatasetInference, finetuned: ClosedRange<Int>) -> JSON {
+        let g = inference.posterior.gaussian, names = inference.parameters.map(\.name)
+        var intervals: [String: JSON] = [:]
+        for (k, p) in inference.parameters.enumerated() {
+            // Central intervals of the Gaussian marginal, clipped to the prior box.
+            func clipped(_ r: ClosedRange<Double>) -> JSON { pair(max(r.lowerBound, p.bounds.lowerBound)...min(r.upperBound, p.bounds.upperBound)) }
+            intervals[p.name] = .object(["68": clipped(g.interval(k, level: 0.68)), "95": clipped(g.interval(k, level: 0.95))])
+        }
+        return .object([
+            "parameters": .array(names.map(JSON.string)),
+            "poi": .array(inference.parameters.filter { $0.role == .poi }.map { .string($0.name) }),
+            "mean": .array(g.mean.map(JSON.double)), "std": .array(g.std.map(JSON.double)),
+            "covariance": .array(g.covariance.map { .array($0.map(JSON.double)) }),
+            "correlation": .array(g.correlation.map { .array($0.map(JSON.double)) }),
+            "intervals": .object(intervals),
+            "outside_prior": .array(inference.posterior.outsidePrior.map(JSON.string)),
+            "n_outside_finetuned_range": .bool(inference.posterior.extrapolatedN),
+            "finetuned_n_range": .array([.int(finetuned.lowerBound), .int(finetuned.upperBound)]),
+        ])
+    }
+
+    static func likelihood(_ l: DatasetInference.Likelihood, parameters: [Parameter], scan: ScanOptions) -> JSON {
+        var mle: [String: JSON] = [:], profile: [String: JSON] = [:], resolution: [String: JSON] = [:]
+        for (d, p) in parameters.enumerated() {
+            mle[p.name] = .double(l.mle[d])
+            resolution[p.name] = .int(l.axes[d].count)
+            if let pr = l.profiles[d] {
+                profile[p.name] = .object(["values": .array(l.axes[d].map(JSON.double)), "q": .array(pr.q.map(JSON.double)),
+                                           "intervals": .object(["68": pair(pr.interval68), "95": pair(pr.interval95)]),
+                                           "at_grid_edge": .bool(pr.atGridEdge)])
+            }
+        }
+        // The 2-D grid of −2Δ log R for a (poi, nuisance) pair, for contour plots.
+        var grid: JSON = .null
+        if parameters.count == 2 {
+            let top = l.logRatio.filter(\.isFinite).max() ?? 0, n = l.axes[1].count
+            grid = .object(["axes": .object([parameters[0].name: .array(l.axes[0].map(JSON.double)), parameters[1].name: .array(l.axes[1].map(JSON.double))]),
+                            "q": .array(l.axes[0].indices.map { i in .array((0..<n).map { j in .double(-2 * (l.logRatio[i * n + j] - top)) }) })])
+        }
+        return .object(["parameters": .array(parameters.map { .string($0.name) }), "mle": .object(mle), "profile": .object(profile),
+                        "extended": .bool(l.extended), "grid_resolution": .object(resolution), "zoom": .bool(scan.zoom),
+                        "luminosity_scale": .double(scan.luminosityScale), "grid": grid])
     }
 
     static func run(_ info: RunInfo) -> JSON {

@@ -25,17 +25,18 @@ public struct LikelihoodScan: Sendable {
     }
 
     /// Scans `logL` (evaluated in batches of θ points) over `bounds` with `resolution` points per axis.
-    /// Zoom stages use a grid about half as fine; the last stage uses `resolution`.
-    public init(bounds: [ClosedRange<Double>], resolution: [Int], logL: ([[Double]]) -> [Double]) {
+    /// Zoom stages use a grid about half as fine; the last stage uses `resolution`. Without `zoom`, one regular
+    /// grid over `bounds`.
+    public init(bounds: [ClosedRange<Double>], resolution: [Int], zoom: Bool = true, logL: ([[Double]]) -> [Double]) {
         precondition(bounds.count == resolution.count && resolution.allSatisfy { $0 >= 3 })
         self.bounds = bounds
         let coarse = resolution.map { max(11, $0 / 2 + 1) }
         var window = bounds
         var axes = zip(window, coarse).map { Self.axis($0, $1) }
-        var values = logL(Self.points(axes))
+        var values = zoom ? logL(Self.points(axes)) : []
         // Zoom until the window stops shrinking (at most 8 times): each time to the box holding every point
         // within 12.5 of the maximum plus one step, so the final grid spans about ±5σ.
-        for _ in 0..<8 {
+        for _ in 0..<(zoom ? 8 : 0) {
             guard let best = values.indices.filter({ values[$0].isFinite }).max(by: { values[$0] < values[$1] }) else { break }
             let top = values[best]
             var next = bounds

@@ -13,10 +13,17 @@ public struct RunOutcome: Sendable {
     public var shards: [ShardOutcome]
     /// Shard-level failures, sorted by shard: the result misses their events.
     public var failures: [RunFailure]
+    /// Posterior and likelihood-ratio scan of the merged sums (nil when no event was merged).
+    public var inference: DatasetInference?
+    /// The model's finetuned set-size range (for the report's extrapolation warning).
+    public var finetunedRange: ClosedRange<Int>
+    /// Grid settings of the likelihood scan.
+    public var scan: ScanOptions
     public var run: RunInfo
 
     public init(modelDigest: String, features: [String], pooled: PooledEmbedding, skippedEvents: Int, nonFinite: [String: Int],
-                shards: [ShardOutcome], failures: [RunFailure], run: RunInfo) {
+                shards: [ShardOutcome], failures: [RunFailure], inference: DatasetInference? = nil, finetunedRange: ClosedRange<Int> = 1...1,
+                scan: ScanOptions = ScanOptions(), run: RunInfo) {
         self.modelDigest = modelDigest
         self.features = features
         self.pooled = pooled
@@ -24,6 +31,9 @@ public struct RunOutcome: Sendable {
         self.nonFinite = nonFinite
         self.shards = shards
         self.failures = failures
+        self.inference = inference
+        self.finetunedRange = finetunedRange
+        self.scan = scan
         self.run = run
     }
 

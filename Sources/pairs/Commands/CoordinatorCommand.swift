@@ -25,6 +25,9 @@ struct CoordinatorSetup {
         .value("liveness", "N", "Heartbeats a worker may miss before its work is re-queued (default 5)."),
         .value("max-attempts", "N", "Attempts per work item before it is recorded as failed (default 3)."),
         .value("expect-workers", "N", "Do not finish before N workers joined (runs on worker-local shards; default 0)."),
+        .value("grid", "NAME=N,…", "Likelihood-scan points per parameter (default 81 each; computed at the coordinator only)."),
+        .flag("no-zoom", "Scan one regular grid over the prior box instead of zooming onto the likelihood's peak."),
+        .value("luminosity", "L", "Luminosity of the data relative to the model's yield model (default 1)."),
     ]
 
     let shards: String?
@@ -55,9 +58,15 @@ struct CoordinatorSetup {
         let dataset: String? = try arguments.optional("dataset")
         let policy: NonFinitePolicy = try arguments.value("non-finite", default: .fail)
         let locking = !arguments.flag("no-file-locking")
-        configuration = CoordinatorCore.Configuration(
+        var configuration = CoordinatorCore.Configuration(
             runID: UUID().uuidString, dataset: dataset, batchSize: batch, nonFinite: policy, fileLocking: locking,
             heartbeatMilliseconds: heartbeat, liveness: liveness, maxAttempts: attempts, expectWorkers: expect)
+        let grid = try arguments.optional("grid", as: Assignments.self)?.values ?? [:]
+        guard grid.values.allSatisfy({ $0 >= 3 && $0 == $0.rounded() }) else { throw UsageError("--grid needs whole numbers of at least 3 points") }
+        let luminosity: Double = try arguments.value("luminosity", default: 1)
+        guard luminosity > 0 else { throw UsageError("--luminosity must be positive") }
+        configuration.scan = ScanOptions(resolution: grid.mapValues { Int($0) }, zoom: !arguments.flag("no-zoom"), luminosityScale: luminosity)
+        self.configuration = configuration
         readOptions = ShardReadOptions(dataset: dataset, batchSize: batch, nonFinite: policy, locking: locking ? .libraryDefault : .disabled)
     }
 
@@ -93,16 +102,16 @@ struct CoordinatorSetup {
         let iso = ISO8601DateFormatter()
         let outcome = core.outcome(now: finishedAt.timeIntervalSince1970, host: ProcessInfo.processInfo.hostName,
                                    startedISO: iso.string(from: started), finishedISO: iso.string(from: finishedAt))
-        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
-        let path = outDirectory + "/report.json"
-        try RunReport.json(outcome).rendered().write(toFile: path, atomically: true, encoding: .utf8)
-        let shardCount = outcome.shards.count
-        if outcome.complete {
-            emit("complete: \(outcome.pooled.events) events from \(shardCount) shards; report \(path)")
-            return ExitStatus.success
+        if let unknown = configuration.scan.resolution.keys.first(where: { name in !model.metadata.parameters.contains { $0.name == name } }) {
+            console.log("warning: --grid names '\(unknown)', which is not a parameter of the model")
         }
-        emit("PARTIAL: \(outcome.failures.count) of \(shardCount) shards failed (listed under failures); \(outcome.pooled.events) events merged; report \(path)")
-        return ExitStatus.partial
+        try FileManager.default.createDirectory(atPath: outDirectory, withIntermediateDirectories: true)
+        let report = RunReport.json(outcome)
+        try report.rendered().write(toFile: outDirectory + "/report.json", atomically: true, encoding: .utf8)
+        try ReportViews.html(report).write(toFile: outDirectory + "/report.html", atomically: true, encoding: .utf8)
+        emit(ReportViews.summary(report))
+        emit("report: \(outDirectory)/report.json, \(outDirectory)/report.html")
+        return outcome.complete ? ExitStatus.success : ExitStatus.partial
     }
 }
 
