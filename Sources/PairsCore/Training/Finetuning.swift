@@ -66,7 +66,7 @@ public struct HeadFinetuner {
         var x = Matrix<Float>(rows: b, columns: input.columns), y = Matrix<Float>(rows: b, columns: target.columns)
         var n = [Float](repeating: 0, count: b)
         var lossGradient = Matrix<Float>(rows: b, columns: head.outputSize)
-        var running = 0.0
+        var meter = LossMeter()
         for step in 0..<steps {
             for r in 0..<b {
                 let k = Int(rng.next() % UInt64(sets.count))
@@ -75,13 +75,10 @@ public struct HeadFinetuner {
                 n[r] = sizes[k]
             }
             head.forward(x, workspace: &work)
-            running += Loss.gaussianNegativeLogLikelihood(work.output, target: y, setSize: n, gradient: &lossGradient)
+            let loss = Loss.gaussianNegativeLogLikelihood(work.output, target: y, setSize: n, gradient: &lossGradient)
             head.backward(outputGradient: lossGradient, workspace: &work, gradients: &grad)
             adam.update(&head, gradients: grad, learningRate: schedule.learningRate(at: step))
-            if (step + 1) % 100 == 0 {
-                progress(step + 1, running / 100)
-                running = 0
-            }
+            meter.record(loss, step: step, progress: progress)
         }
         return head
     }
@@ -132,7 +129,7 @@ public struct LRFinetuner {
         var u = Matrix<Float>(rows: rows, columns: p)
         var aOut = Matrix<Float>(rows: rows, columns: e), bOut = Matrix<Float>(rows: rows, columns: 1)
         var logQ = [Double](repeating: 0, count: rows), chosen = [Int](repeating: 0, count: setsPerStep)
-        var running = 0.0
+        var meter = LossMeter()
         for step in 0..<steps {
             for s in 0..<setsPerStep {
                 let index = Int(rng.next() % UInt64(sets.count))
@@ -180,11 +177,7 @@ public struct LRFinetuner {
             let lr = schedule.learningRate(at: step)
             aAdam.update(&a, gradients: aGrad, learningRate: lr)
             bAdam.update(&b, gradients: bGrad, learningRate: lr)
-            running += loss / Double(setsPerStep)
-            if (step + 1) % 100 == 0 {
-                progress(step + 1, running / 100)
-                running = 0
-            }
+            meter.record(loss / Double(setsPerStep), step: step, progress: progress)
         }
         return LREstimator(a: a, b: b)
     }

@@ -50,7 +50,7 @@ public struct LRTrainer {
         let labels = Matrix<Float>(rows: 2 * n, columns: 1, values: [Float](repeating: 1, count: n) + [Float](repeating: 0, count: n))
         var dLogit = Matrix<Float>(rows: 2 * n, columns: 1)
         var aOut = Matrix<Float>(rows: 2 * n, columns: e), bOut = Matrix<Float>(rows: 2 * n, columns: 1), gOut = Matrix<Float>(rows: n, columns: 1)
-        var running = 0.0
+        var meter = LossMeter()
         for step in 0..<options.lrSteps {
             // Positives: (x, its θ); negatives: (the same x, θ′ from the prior).
             let u = sampler.draw(sizes: [Int](repeating: 1, count: n), events: &events)
@@ -80,11 +80,7 @@ public struct LRTrainer {
             aAdam.update(&a, gradients: aGrad, learningRate: lr)
             bAdam.update(&b, gradients: bGrad, learningRate: lr)
             gAdam.update(&g, gradients: gGrad, learningRate: lr)
-            running += loss
-            if (step + 1) % 100 == 0 {
-                progress(step + 1, running / 100)
-                running = 0
-            }
+            meter.record(loss, step: step, progress: progress)
         }
         return LREstimator(a: a, b: b)
     }

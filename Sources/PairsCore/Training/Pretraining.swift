@@ -42,6 +42,19 @@ struct SetSampler {
     }
 }
 
+/// Averages the training loss over blocks of 100 steps and reports each block's mean.
+struct LossMeter {
+    private var total = 0.0
+
+    mutating func record(_ loss: Double, step: Int, progress: (Int, Double) -> Void) {
+        total += loss
+        if (step + 1) % 100 == 0 {
+            progress(step + 1, total / 100)
+            total = 0
+        }
+    }
+}
+
 /// Mean and standard deviation of each column of row-major `values` (std floored at 1e-6).
 func columnMoments(_ values: [Double], columns: Int) -> (mean: [Float], std: [Float]) {
     let rows = values.count / columns
@@ -97,7 +110,7 @@ public struct Pretrainer {
         var lossGradient = Matrix<Float>(rows: b, columns: head.outputSize)
         var eventGradient = Matrix<Float>(rows: totalEvents, columns: e)
         let setSize = sizes.map { Float($0) }
-        var running = 0.0
+        var meter = LossMeter()
         for step in 0..<options.steps {
             let u = sampler.draw(sizes: sizes, events: &events)
             let x = Matrix<Float>(rows: totalEvents, columns: f, values: events.map { Float($0) })
@@ -127,11 +140,7 @@ public struct Pretrainer {
             let lr = schedule.learningRate(at: step)
             headAdam.update(&head, gradients: headGrad, learningRate: lr)
             embedderAdam.update(&embedder, gradients: embedderGrad, learningRate: lr)
-            running += loss
-            if (step + 1) % 100 == 0 {
-                progress(step + 1, running / 100)
-                running = 0
-            }
+            meter.record(loss, step: step, progress: progress)
         }
         return (embedder, head)
     }
