@@ -18,7 +18,7 @@ import Numerics
         options.embedderHidden = [32, 32]
         options.headHidden = [64, 64]
         options.seed = 11
-        let (embedderNet, head) = Pretrainer(simulator: simulator, options: options).run()
+        let (embedderNet, head, _) = Pretrainer(simulator: simulator, options: options).run()
         let embedder = Embedder(embedderNet)
         func cache(_ spec: CacheSpec) throws -> [CachedSet] {
             try (0..<spec.sets).map { index in

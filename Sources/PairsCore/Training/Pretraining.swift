@@ -14,6 +14,9 @@ public struct TrainingOptions: Sendable {
     public var setsPerBatch = 256
     public var learningRate = 2e-3
     public var weightDecay = 0.0
+    /// Weight of the per-event LR classification loss added to pretraining (0: NPE only). It shapes the
+    /// embedder so that log p(x|θ) − log p(x) is close to linear in t, which the composed LR needs.
+    public var lrWeight = 0.0
     public var seed: UInt64 = 1
 
     public init() {}
@@ -77,8 +80,9 @@ public struct Pretrainer {
         self.options = options
     }
 
-    /// Returns (embedder, head); `progress` receives (step, mean loss of the last 100 steps).
-    public func run(progress: (Int, Double) -> Void = { _, _ in }) -> (embedder: MLP<Float>, head: MLP<Float>) {
+    /// Returns (embedder, head, and the LR networks when `lrWeight` > 0); `progress` receives (step, mean loss
+    /// of the last 100 steps).
+    public func run(progress: (Int, Double) -> Void = { _, _ in }) -> (embedder: MLP<Float>, head: MLP<Float>, lr: LRNetworks?) {
         BLAS.configure()
         let f = simulator.features.count, p = simulator.parameters.count, e = options.embeddingSize
         var rng = SeededGenerator(seed: options.seed, stream: 0)
@@ -111,6 +115,10 @@ public struct Pretrainer {
         var eventGradient = Matrix<Float>(rows: totalEvents, columns: e)
         let setSize = sizes.map { Float($0) }
         var meter = LossMeter()
+        var contrast = options.lrWeight > 0
+            ? LRContrast(simulator: simulator, networks: LRNetworks(simulator: simulator, embeddingSize: e, options: options,
+                                                                    tMean: tMean, tStd: tStd), events: totalEvents, options: options)
+            : nil
         for step in 0..<options.steps {
             let u = sampler.draw(sizes: sizes, events: &events)
             let x = Matrix<Float>(rows: totalEvents, columns: f, values: events.map { Float($0) })
@@ -136,13 +144,22 @@ public struct Pretrainer {
                 for k in 0..<n { for c in 0..<e { eventGradient[row + k, c] = headWork.inputGradient[s, c] / Float(n) } }
                 row += n
             }
+            var lossTotal = loss
+            if contrast != nil {
+                // Every event against its own θ and a fresh θ′: the per-event LR loss, whose gradient also
+                // reaches the embedder.
+                var eventTheta: [Double] = []
+                for (s, n) in sizes.enumerated() { for _ in 0..<n { eventTheta += u[s * p..<(s + 1) * p] } }
+                lossTotal += options.lrWeight * contrast!.step(t: embedderWork.output, u: eventTheta, weight: Float(options.lrWeight),
+                                                               addingTo: &eventGradient, learningRate: schedule.learningRate(at: step))
+            }
             embedder.backward(outputGradient: eventGradient, workspace: &embedderWork, gradients: &embedderGrad)
             let lr = schedule.learningRate(at: step)
             headAdam.update(&head, gradients: headGrad, learningRate: lr)
             embedderAdam.update(&embedder, gradients: embedderGrad, learningRate: lr)
-            meter.record(loss, step: step, progress: progress)
+            meter.record(lossTotal, step: step, progress: progress)
         }
-        return (embedder, head)
+        return (embedder, head, contrast?.networks)
     }
 
     /// Single-event embeddings of row-major Double events.

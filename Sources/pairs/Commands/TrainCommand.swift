@@ -19,6 +19,7 @@ enum TrainCommand: Command {
             .value("set-sizes", "1,2", "Set sizes of pretraining in equal shares (default 1,2; 1 alone is the no-pairs baseline)."),
             .value("batch", "B", "Sets per step (default 256)."),
             .value("learning-rate", "X", "Peak learning rate of the cosine schedule (default 0.002)."),
+            .value("lr-weight", "W", "Weight of the per-event LR classification loss added to pretraining (default 0: NPE only)."),
             .value("luminosity", "L", "Luminosity of the yield model recorded for extended simulators (default 1)."),
         ])
 
@@ -35,6 +36,7 @@ enum TrainCommand: Command {
         options.setSizes = try arguments.value("set-sizes", default: options.setSizes)
         options.setsPerBatch = try arguments.value("batch", default: options.setsPerBatch)
         options.learningRate = try arguments.value("learning-rate", default: options.learningRate)
+        options.lrWeight = try arguments.value("lr-weight", default: options.lrWeight)
         guard options.embeddingSize > 0, options.steps > 0, options.lrSteps >= 0, options.setsPerBatch > 0,
               !options.setSizes.isEmpty, options.setSizes.allSatisfy({ $0 >= 1 }) else {
             throw UsageError("--embedding-dim, --steps and --batch must be positive, --set-sizes at least 1")
@@ -42,19 +44,19 @@ enum TrainCommand: Command {
         let console = Console(prefix: "pairs train")
         let started = Date()
         console.log("pretraining on sets of \(options.setSizes.map(String.init).joined(separator: " and ")) events: \(options.steps) steps")
-        let (embedder, head) = Pretrainer(simulator: simulator, options: options).run { step, loss in
+        let (embedder, head, cotrained) = Pretrainer(simulator: simulator, options: options).run { step, loss in
             if step % 500 == 0 { console.log(String(format: "pretraining step %d: Gaussian NLL %.4f", step, loss)) }
         }
         var lr: LREstimator? = nil
         if options.lrSteps > 0 {
             console.log("LR estimator (reference: the prior-marginal p(x)): \(options.lrSteps) steps")
-            lr = LRTrainer(simulator: simulator, embedder: embedder, options: options).run { step, loss in
+            lr = LRTrainer(simulator: simulator, embedder: embedder, options: options).run(from: cotrained) { step, loss in
                 if step % 500 == 0 { console.log(String(format: "LR step %d: BCE %.4f", step, loss)) }
             }
         }
         let provenance = "pairs train --simulator \(name) --seed \(options.seed) --embedding-dim \(options.embeddingSize) --hidden "
             + options.embedderHidden.map(String.init).joined(separator: ",") + " --steps \(options.steps) --lr-steps \(options.lrSteps) --set-sizes "
-            + options.setSizes.map(String.init).joined(separator: ",") + " --batch \(options.setsPerBatch) --learning-rate \(options.learningRate)"
+            + options.setSizes.map(String.init).joined(separator: ",") + " --batch \(options.setsPerBatch) --learning-rate \(options.learningRate) --lr-weight \(options.lrWeight)"
             + " (OpenBLAS \(BLAS.coreName), one thread; \(ISO8601DateFormatter().string(from: started))). Head pretrained on N ≤ \(options.setSizes.max()!), not finetuned."
         let bundle = try ModelBundle(
             metadata: ModelMetadata(features: simulator.features, parameters: simulator.parameters,
