@@ -135,7 +135,11 @@ public final class CoordinatorCore {
             return []
         }
         if shutdownSent {
-            return message == .bye ? [] : [Outgoing(peer: peer, message: .shutdown)]
+            guard message != .bye else {
+                leave(peer, why: "left after the run")
+                return []
+            }
+            return [Outgoing(peer: peer, message: .shutdown)]
         }
         if case .ready(let ready) = message {
             out += join(ready, peer: peer, now: now)

@@ -39,6 +39,12 @@ public final class WorkerCore {
     private var backoff = 1.0
     private var reconnectAt: Double?
     private var everWelcomed = false
+    /// After `drain`: ask for no more work, deliver what is held, then leave.
+    public private(set) var draining = false
+    private var drainStarted = 0.0
+    /// How long a drain may wait to deliver what it holds before leaving anyway (the coordinator re-queues
+    /// whatever it did not receive).
+    public static let drainTimeout = 60.0
     /// Items received and not yet finished.
     public private(set) var inFlight: Set<UInt64> = []
     /// Finished items whose partials the coordinator has not acknowledged.
@@ -88,7 +94,7 @@ public final class WorkerCore {
             everWelcomed = true
             for id in unacknowledged.keys.sorted() { actions.append(.send(.partial(unacknowledged[id]!))) }
             let wanted = ready.threads + 1 - inFlight.count
-            if wanted > 0 { actions.append(.send(.request(credits: wanted))) }
+            if wanted > 0 && !draining { actions.append(.send(.request(credits: wanted))) }
         case .assign(let a):
             guard state == .running else { return ([], "ignored an assignment before WELCOME") }
             if inFlight.insert(a.item).inserted { actions.append(.process(.shard(a))) }
@@ -97,6 +103,7 @@ public final class WorkerCore {
             if inFlight.insert(item).inserted { actions.append(.process(.simulatedSet(item: item, index: index))) }
         case .ack(let item, _):
             unacknowledged[item] = nil
+            actions += leaveIfDrained()
         case .refuse(let reason):
             state = .stopped
             actions.append(.exit(status: 1, reason: "refused by the coordinator: \(reason)"))
@@ -117,13 +124,33 @@ public final class WorkerCore {
         unacknowledged[partial.item] = partial
         if inFlight.isEmpty { idleSince = now }
         guard state == .running else { return [] }  // sent after the next WELCOME
-        let actions: [Action] = [.send(.partial(partial)), .send(.request(credits: 1))]
+        let actions: [Action] = [.send(.partial(partial))] + (draining ? [] : [.send(.request(credits: 1))])
         noteSent(actions, now: now)
         return actions
     }
 
+    /// Stop taking work (walltime near, or SIGTERM from the batch system): finish and deliver the items held,
+    /// then say BYE and exit 0. Items not yet started stay with the coordinator, which re-queues them when the
+    /// worker leaves.
+    public func drain(reason: String, now: Double) -> [Action] {
+        guard !draining, state != .stopped else { return [] }
+        draining = true
+        drainStarted = now
+        return leaveIfDrained(reason: reason)
+    }
+
+    private func leaveIfDrained(reason: String = "drained") -> [Action] {
+        guard draining, inFlight.isEmpty, unacknowledged.isEmpty, state != .stopped else { return [] }
+        state = .stopped
+        return [.send(.bye), .exit(status: 0, reason: "left the run: \(reason)")]
+    }
+
     public func tick(now: Double) -> [Action] {
         guard state != .stopped else { return [] }
+        if draining && now - drainStarted > Self.drainTimeout {
+            state = .stopped
+            return [.exit(status: 0, reason: "left without delivering \(inFlight.count + unacknowledged.count) items after \(Int(Self.drainTimeout)) s of draining; the coordinator redoes them")]
+        }
         if let at = reconnectAt {
             guard now >= at else { return [] }
             reconnectAt = nil

@@ -17,9 +17,11 @@ public final class WorkerRuntime {
         public var localShards: [AnnouncedShard]
         public var heartbeatMilliseconds: Int
         public var liveness: Int
+        /// Stop taking work this many seconds after start (a batch job's walltime minus a margin).
+        public var maxWalltime: Double?
 
         public init(connect: String, threads: Int, idleTimeout: Double = 300, model: ModelBundle? = nil,
-                    localShards: [AnnouncedShard] = [], heartbeatMilliseconds: Int = 1000, liveness: Int = 5) {
+                    localShards: [AnnouncedShard] = [], heartbeatMilliseconds: Int = 1000, liveness: Int = 5, maxWalltime: Double? = nil) {
             self.connect = connect
             self.threads = threads
             self.idleTimeout = idleTimeout
@@ -27,6 +29,7 @@ public final class WorkerRuntime {
             self.localShards = localShards
             self.heartbeatMilliseconds = heartbeatMilliseconds
             self.liveness = liveness
+            self.maxWalltime = maxWalltime
         }
     }
 
@@ -51,12 +54,28 @@ public final class WorkerRuntime {
                           liveness: options.liveness, now: Self.now)
     }
 
-    /// Runs until SHUTDOWN, a refusal, or the idle timeout; returns the process exit status.
+    /// Runs until SHUTDOWN, a refusal, the idle timeout, or a drain (walltime, SIGTERM/SIGINT) completes;
+    /// returns the process exit status.
     public func run() throws -> Int32 {
         let context = try Context()
         var socket = try connect(context)
+        let started = Self.now
+        let terminate = SignalFlag([SIGTERM, SIGINT])
         execute(core.connected(now: Self.now), socket: &socket, context: context)
         while exitStatus == nil {
+            if let signal = terminate.received {
+                if terminate.count > 1 {
+                    log("second signal \(signal): leaving at once; the coordinator redoes unfinished items")
+                    exitStatus = 1
+                    break
+                }
+                if !core.draining {
+                    execute(core.drain(reason: "signal \(signal) (batch system stopping the job)", now: Self.now), socket: &socket, context: context)
+                }
+            }
+            if let limit = options.maxWalltime, Self.now - started > limit, !core.draining {
+                execute(core.drain(reason: String(format: "walltime limit of %.0f s reached", limit), now: Self.now), socket: &socket, context: context)
+            }
             let poller = Poller()
             poller.register(socket)
             try poller.poll(timeout: .milliseconds(20))
@@ -197,4 +216,31 @@ final class Outbox: @unchecked Sendable {  // guarded by `lock`
         partials.removeAll()
         return all
     }
+}
+
+/// Records that one of `signals` arrived (instead of dying), for a clean drain; a second one means "now".
+/// Polled by the socket thread.
+final class SignalFlag: @unchecked Sendable {  // the source handlers run on one serial queue
+    private let queue = DispatchQueue(label: "pairs.signals")
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var value: Int32?
+    private var total = 0
+
+    init(_ signals: [Int32]) {
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { [weak self] in
+                guard let self else { return }
+                self.lock.lock(); self.value = number; self.total += 1; self.lock.unlock()
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var received: Int32? { lock.lock(); defer { lock.unlock() }; return value }
+    /// Signals received so far.
+    var count: Int { lock.lock(); defer { lock.unlock() }; return total }
 }

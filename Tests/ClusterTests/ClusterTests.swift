@@ -276,3 +276,30 @@ func tinyModel() throws -> ModelBundle {
         #expect(lonely.tick(now: 6).first == .exit(status: 1, reason: "no coordinator answered within 2 s"))
     }
 }
+
+@Suite struct WorkerDrainTests {
+    let welcome = CoordinatorMessage.welcome(.init(runID: "r", modelDigest: "sha256:m", model: [], dataset: nil, batchSize: 10,
+                                                   nonFinite: .fail, heartbeatMilliseconds: 100, liveness: 3, fileLocking: true))
+
+    @Test func drainingFinishesWhatIsHeldThenLeaves() {
+        let core = WorkerCore(ready: .init(workerID: "w", host: "h", pid: 1, threads: 1, modelDigest: "", blasCore: ""), idleTimeout: 60, now: 0)
+        _ = core.connected(now: 0)
+        _ = core.received(welcome.frames(), now: 0)
+        let a = CoordinatorMessage.Assignment(item: 3, path: "/p", relativePath: "p", rows: 0..<10, computeDigest: false)
+        _ = core.received(CoordinatorMessage.assign(a).frames(), now: 0.01)
+        #expect(core.drain(reason: "walltime", now: 0.02).isEmpty)  // still holds item 3
+        let done = Partial(item: 3, events: 10)
+        #expect(core.finished(done, now: 0.03) == [.send(.partial(done))])  // no new REQUEST while draining
+        #expect(core.received(CoordinatorMessage.ack(item: 3, duplicate: false).frames(), now: 0.04).actions
+                == [.send(.bye), .exit(status: 0, reason: "left the run: drained")])
+    }
+
+    @Test func anUndeliverableDrainGivesUp() {
+        let core = WorkerCore(ready: .init(workerID: "w", host: "h", pid: 1, threads: 1, modelDigest: "", blasCore: ""), idleTimeout: 600, now: 0)
+        _ = core.connected(now: 0)
+        _ = core.received(welcome.frames(), now: 0)
+        _ = core.received(CoordinatorMessage.assign(.init(item: 1, path: "/p", relativePath: "p", rows: 0..<5, computeDigest: false)).frames(), now: 0)
+        _ = core.drain(reason: "SIGTERM", now: 1)
+        #expect(core.tick(now: 1 + WorkerCore.drainTimeout + 1).first == .exit(status: 0, reason: "left without delivering 1 items after 60 s of draining; the coordinator redoes them"))
+    }
+}

@@ -28,9 +28,13 @@ struct CoordinatorSetup {
         .value("grid", "NAME=N,…", "Likelihood-scan points per parameter (default 81 each; computed at the coordinator only)."),
         .flag("no-zoom", "Scan one regular grid over the prior box instead of zooming onto the likelihood's peak."),
         .value("luminosity", "L", "Luminosity of the data relative to the model's yield model (default 1)."),
+        .value("endpoint-file", "FILE", "Write the endpoint workers should dial to FILE (for worker --connect-file)."),
+        .value("advertise", "HOST", "Host name or address workers reach the coordinator at (default: this host's name)."),
     ]
 
     let shards: String?
+    let endpointFile: String?
+    let advertise: String
     let modelPath: String
     let outDirectory: String
     let rowsPerItem: Int
@@ -39,6 +43,8 @@ struct CoordinatorSetup {
 
     init(_ arguments: ParsedArguments) throws {
         shards = try arguments.optional("shards")
+        endpointFile = try arguments.optional("endpoint-file")
+        advertise = try arguments.value("advertise", default: ProcessInfo.processInfo.hostName)
         guard let model: String = try arguments.optional("model") else { throw UsageError("--model BUNDLE is required") }
         guard let out: String = try arguments.optional("out") else { throw UsageError("--out DIR is required") }
         modelPath = model
@@ -95,7 +101,16 @@ struct CoordinatorSetup {
         console.log("planned \(plan.items.count) work items over \(plan.shards.count + planFailures.count) shards (\(plan.rowsPerItem) rows per item); model \(model.digest)")
         let core = CoordinatorCore(plan: plan, planFailures: planFailures, model: model, modelBytes: modelBytes,
                                    configuration: configuration, now: Date().timeIntervalSince1970, log: console.log)
-        guard try serve(core, bind: bind, console: console, listening: listening, keepGoing: keepGoing) else {
+        guard try serve(core, bind: bind, console: console, listening: { endpoint in
+            if let endpointFile {
+                // Workers on other nodes dial the advertised host at the bound port.
+                let port = endpoint.split(separator: ":").last.map(String.init) ?? ""
+                let reachable = endpoint.hasPrefix("tcp://") ? "tcp://\(advertise):\(port)" : endpoint
+                try (reachable + "\n").write(toFile: endpointFile, atomically: true, encoding: .utf8)
+                console.log("wrote \(reachable) to \(endpointFile)")
+            }
+            try listening(endpoint)
+        }, keepGoing: keepGoing) else {
             throw RunAbandoned(description: "the run was abandoned before it finished: no report written")
         }
         let finishedAt = Date()
@@ -194,6 +209,7 @@ enum CoordinatorCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let setup = try CoordinatorSetup(arguments)
-        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"), console: Console(prefix: "pairs coordinator"))
+        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"),
+                             console: Console(prefix: "pairs coordinator \(ProcessInfo.processInfo.hostName)"))
     }
 }
