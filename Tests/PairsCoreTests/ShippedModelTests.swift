@@ -49,3 +49,23 @@ let shippedModels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().
         return cov / (va * vb).squareRoot()
     }
 }
+
+@Suite struct LRCalibrationTests {
+    /// Composed ratios that are Gaussian in θ but `flatness` times too flat (and unbiased): the fitted τ(N) must
+    /// undo the flattening at every N, with no trend in N.
+    @Test(arguments: [0.5, 1.0, 2.0])
+    func temperatureUndoesAKnownFlattening(flatness: Double) {
+        var rng = SeededGenerator(seed: 21)
+        let scores: [LRCalibrator.SetScore] = (0..<300).map { _ in
+            let n = Int(exp(rng.uniform(in: log(10.0)...log(1e5))))
+            let sigma = 0.3 / Double(n).squareRoot(), truth = rng.uniform(in: -0.5...0.5)
+            let estimate = truth + sigma * rng.normal()
+            let ell = { (θ: Double) in -0.5 * flatness * (θ - estimate) * (θ - estimate) / (sigma * sigma) }
+            let grid = LikelihoodScan.axis((estimate - 12 * sigma)...(estimate + 12 * sigma), 101)
+            return LRCalibrator.SetScore(truth: ell(truth), grid: grid.map(ell), logCell: log(grid[1] - grid[0]), logN: log(Double(n)))
+        }
+        let (alpha, beta) = LRCalibrator.fitTemperature(scores)
+        #expect(abs(exp(alpha + beta * log(1000.0)) * flatness - 1) < 0.15, "τ(1000) = \(exp(alpha + beta * log(1000.0)))")
+        #expect(abs(beta) < 0.05)
+    }
+}

@@ -147,8 +147,9 @@ public struct LikelihoodScan: Sendable {
 }
 
 extension LREstimator {
-    /// log R(θ) for a batch of θ points from the pooled sum Σ t and N: a(u)·Σ t + N·b(u) (u the standardised
-    /// θ), plus N log ν(θ) − ν(θ) when `yield` is given (the extended term).
+    /// log R(θ) for a batch of θ points from the pooled sum Σ t and N: τ(N)·(a(u)·Σ t + N·b(u)) (u the
+    /// standardised θ, τ the set-size calibration, 1 unless fitted), plus N log ν(θ) − ν(θ) when `yield` is given
+    /// (the extended term, exact and not calibrated).
     public func logRatio(_ thetas: [[Double]], sum: [Double], count: Int, parameters: [Parameter], yield: YieldModel?) -> [Double] {
         guard !thetas.isEmpty else { return [] }
         let p = parameters.count, e = sum.count
@@ -156,10 +157,11 @@ extension LREstimator {
         var aWork = MLPWorkspace(for: a, capacity: thetas.count), bWork = MLPWorkspace(for: b, capacity: thetas.count)
         a.forward(u, workspace: &aWork)
         b.forward(u, workspace: &bWork)
-        let n = Double(count)
+        let n = Double(count), tau = temperature(count)
         return thetas.indices.map { g in
             var value = n * Double(bWork.output[g, 0])
             for c in 0..<e { value += Double(aWork.output[g, c]) * sum[c] }
+            value *= tau
             if let yield {
                 let nu = yield.expected(thetas[g])
                 value += nu > 0 ? n * log(nu) - nu : (count == 0 ? 0 : -.infinity)

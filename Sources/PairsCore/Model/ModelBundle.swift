@@ -1,3 +1,4 @@
+import Foundation
 import HDF5
 import Numerics
 
@@ -31,11 +32,22 @@ public struct LREstimator: Sendable, Equatable {
     public var a: MLP<Float>
     /// u (P values) → 1 value.
     public var b: MLP<Float>
+    /// Set-size calibration (α, β): the composed ratio is multiplied by τ(N) = exp(α + β log N), fitted on the
+    /// cache so that its intervals are calibrated; (0, 0) leaves it as trained.
+    public var calibration: (alpha: Double, beta: Double)
 
-    public init(a: MLP<Float>, b: MLP<Float>) {
+    public init(a: MLP<Float>, b: MLP<Float>, calibration: (alpha: Double, beta: Double) = (0, 0)) {
         self.a = a
         self.b = b
+        self.calibration = calibration
     }
+
+    /// τ(N) = exp(α + β log N).
+    public func temperature(_ n: Int) -> Double { exp(calibration.alpha + calibration.beta * log(Double(max(n, 1)))) }
+
+    public var isCalibrated: Bool { calibration != (0, 0) }
+
+    public static func == (x: LREstimator, y: LREstimator) -> Bool { x.a == y.a && x.b == y.b && x.calibration == y.calibration }
 }
 
 /// A trained PAIRS model: the frozen per-event embedder, the finetuned head and optionally the LR estimator,
@@ -106,6 +118,7 @@ public struct ModelBundle: Sendable, Equatable {
         line("yield=" + (metadata.yieldModel.map { hex([$0.intercept] + $0.coefficients) } ?? "none"))
         line("head_output=\(Self.headOutput)")
         line("lr_estimator=" + (lrEstimator == nil ? "none" : Self.lrForm))
+        if let lr = lrEstimator, lr.isCalibrated { line("lr_calibration=" + hex([lr.calibration.alpha, lr.calibration.beta])) }
         func tensor(_ key: String, _ dims: [Int], _ values: [Float]) {
             line(key + " " + dims.map(String.init).joined(separator: "x"))
             values.withUnsafeBufferPointer { buffer in

@@ -32,6 +32,7 @@ extension ModelBundle {
             if let lr = lrEstimator {
                 let group = try root.createGroup("lr_estimator")
                 try group.writeAttribute("form", .strings([Self.lrForm]))
+                if lr.isCalibrated { try group.writeAttribute("calibration", .doubles([lr.calibration.alpha, lr.calibration.beta])) }
                 try Self.write(lr.a, into: group.createGroup("a"))
                 try Self.write(lr.b, into: group.createGroup("b"))
             }
@@ -248,7 +249,12 @@ private struct BundleReader {
             guard form == ModelBundle.lrForm else {
                 throw fail("/lr_estimator@form", "LR estimator form '\(form)' is not supported by this pairs (supported: \(ModelBundle.lrForm))")
             }
-            lr = LREstimator(a: try mlp("/lr_estimator/a"), b: try mlp("/lr_estimator/b"))
+            var calibration = (alpha: 0.0, beta: 0.0)
+            if let values = try doubles("/lr_estimator", "calibration", required: false) {
+                guard values.count == 2, values.allSatisfy(\.isFinite) else { throw fail("/lr_estimator@calibration", "must be two finite numbers (α, β)") }
+                calibration = (values[0], values[1])
+            }
+            lr = LREstimator(a: try mlp("/lr_estimator/a"), b: try mlp("/lr_estimator/b"), calibration: calibration)
             try finishAttributes("/lr_estimator")
         }
         try finishAttributes("/")

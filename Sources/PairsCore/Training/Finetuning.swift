@@ -182,3 +182,78 @@ public struct LRFinetuner {
         return LREstimator(a: a, b: b)
     }
 }
+
+/// Calibrates the composed ratio of an LR estimator on cached sets: log R is multiplied by
+/// τ(N) = exp(α + β log N), with (α, β) maximising the exactly normalised set-level log score
+/// Σ_k [τ ℓ_k(θ_k) − log ∫ exp(τ ℓ_k(θ)) dθ] (uniform prior; the integral on a grid around the head's posterior).
+/// Temperature scaling for a composed likelihood: it sharpens a ratio that came out too flat and widens one whose
+/// errors grow with N, so that profile intervals cover at every N of the cache.
+public struct LRCalibrator {
+    public let parameters: [Parameter]
+    /// Grid points per parameter for the normaliser.
+    public let resolution: Int
+
+    public init(parameters: [Parameter], resolution: Int = 31) {
+        self.parameters = parameters
+        self.resolution = resolution
+    }
+
+    public func fit(_ lr: LREstimator, head: MLP<Float>, on sets: [CachedSet]) -> (alpha: Double, beta: Double) {
+        var uncalibrated = lr
+        uncalibrated.calibration = (0, 0)
+        // Per set: ℓ at the truth and on a grid spanning ±10 head σ (clipped to the prior box).
+        var scores: [SetScore] = []
+        for set in sets {
+            let posterior = GaussianPosterior.from(head: head, sum: set.sum, count: set.count, parameters: parameters)
+            let axes = parameters.indices.map { d -> [Double] in
+                let p = parameters[d], half = 10 * posterior.std[d]
+                let lo = max(p.bounds.lowerBound, posterior.mean[d] - half), hi = min(p.bounds.upperBound, posterior.mean[d] + half)
+                return LikelihoodScan.axis(hi > lo ? lo...hi : p.bounds, resolution)
+            }
+            let values = uncalibrated.logRatio(LikelihoodScan.points(axes) + [set.theta], sum: set.sum, count: set.count,
+                                               parameters: parameters, yield: nil)
+            scores.append(SetScore(truth: values.last!, grid: Array(values.dropLast()),
+                                   logCell: axes.reduce(0.0) { $0 + log($1[1] - $1[0]) }, logN: log(Double(set.count))))
+        }
+        return Self.fitTemperature(scores)
+    }
+
+    /// ℓ of one set at its true θ and on a grid of cells of log-volume `logCell`.
+    struct SetScore {
+        var truth: Double
+        var grid: [Double]
+        var logCell: Double
+        var logN: Double
+    }
+
+    /// (α, β) minimising the mean of −τ ℓ(θ_true) + log Σ_g exp(τ ℓ_g) + log cell, τ = exp(α + β log N).
+    static func fitTemperature(_ scores: [SetScore]) -> (alpha: Double, beta: Double) {
+        func loss(_ alpha: Double, _ beta: Double) -> Double {
+            var total = 0.0
+            for s in scores {
+                let tau = exp(alpha + beta * s.logN)
+                let top = s.grid.reduce(-Double.infinity) { max($0, tau * $1) }
+                let z = s.grid.reduce(0.0) { $0 + exp(tau * $1 - top) }
+                total += -(tau * s.truth) + top + log(z) + s.logCell
+            }
+            return total / Double(scores.count)
+        }
+        // Coordinate descent with golden-section line searches: the score is smooth and convex in α for fixed β.
+        func golden(_ range: ClosedRange<Double>, _ f: (Double) -> Double) -> Double {
+            var (a, b) = (range.lowerBound, range.upperBound)
+            let r = (5.0.squareRoot() - 1) / 2
+            var c = b - r * (b - a), d = a + r * (b - a)
+            var fc = f(c), fd = f(d)
+            for _ in 0..<40 {
+                if fc < fd { b = d; d = c; fd = fc; c = b - r * (b - a); fc = f(c) } else { a = c; c = d; fc = fd; d = a + r * (b - a); fd = f(d) }
+            }
+            return (a + b) / 2
+        }
+        var alpha = 0.0, beta = 0.0
+        for _ in 0..<6 {
+            alpha = golden(-4...4) { loss($0, beta) }
+            beta = golden(-0.6...0.6) { loss(alpha, $0) }
+        }
+        return (alpha, beta)
+    }
+}

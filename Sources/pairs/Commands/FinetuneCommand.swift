@@ -16,6 +16,7 @@ enum FinetuneCommand: Command {
             .value("learning-rate", "X", "Peak learning rate (default 0.001)."),
             .value("lr-steps", "N", "Set-level finetuning steps of the LR estimator (default 5000; 0 keeps it as trained)."),
             .value("lr-learning-rate", "X", "Peak learning rate of the LR finetuning (default 0.0005)."),
+            .flag("no-calibration", "Do not fit the set-size calibration τ(N) of the composed ratio."),
             .value("seed", "S", "Seed (default 1)."),
         ])
 
@@ -52,6 +53,14 @@ enum FinetuneCommand: Command {
                 if step % 500 == 0 { console.log(String(format: "LR step %d: set-level InfoNCE %.4f", step, loss)) }
             }
             model.metadata.provenance += " LR estimator finetuned at set level on the cache (\(lrSteps) steps, 32 contrasts per set)."
+        }
+        if var lr = model.lrEstimator, !arguments.flag("no-calibration") {
+            lr.calibration = LRCalibrator(parameters: model.metadata.parameters).fit(lr, head: head, on: heldOut)
+            model.lrEstimator = lr
+            console.log(String(format: "LR calibration τ(N) = exp(%.3f + %.3f log N): τ(100) = %.2f, τ(10⁴) = %.2f, τ(10⁵) = %.2f",
+                               lr.calibration.alpha, lr.calibration.beta, lr.temperature(100), lr.temperature(10_000), lr.temperature(100_000)))
+            model.metadata.provenance += String(format: " Composed ratio calibrated on the held-out cache sets: τ(N) = exp(%.4f + %.4f log N).",
+                                                lr.calibration.alpha, lr.calibration.beta)
         }
         model.metadata.setSizeRange = cache.sets.map(\.count).min()!...cache.sets.map(\.count).max()!
         model.metadata.provenance += " Finetuned: pairs finetune --steps \(tuner.steps) --batch \(tuner.batch) --learning-rate \(tuner.learningRate) --seed \(seed) on a cache of \(cache.sets.count) sets (N \(cache.spec.minimumSize)…\(cache.spec.maximumSize), cache seed \(cache.spec.seed))."
