@@ -36,8 +36,9 @@ public enum RunReport {
         let g = inference.posterior.gaussian, names = inference.parameters.map(\.name)
         var intervals: [String: JSON] = [:]
         for (k, p) in inference.parameters.enumerated() {
-            // Central intervals of the Gaussian marginal, clipped to the prior box.
-            func clipped(_ r: ClosedRange<Double>) -> JSON { pair(max(r.lowerBound, p.bounds.lowerBound)...min(r.upperBound, p.bounds.upperBound)) }
+            // Central intervals of the Gaussian marginal, clipped to the prior box (an interval wholly outside
+            // collapses onto the nearest edge; `outside_prior` says so).
+            func clipped(_ r: ClosedRange<Double>) -> JSON { pair(r.clamped(to: p.bounds)) }
             intervals[p.name] = .object(["68": clipped(g.interval(k, level: 0.68)), "95": clipped(g.interval(k, level: 0.95))])
         }
         return .object([

@@ -50,6 +50,20 @@ func outcome(events: Int, failed: Bool = false) throws -> RunOutcome {
         }
     }
 
+    /// A head whose posterior lies wholly outside the prior box (a random or mismatched model) still gives a
+    /// valid report: the intervals collapse onto the nearest edge and `outside_prior` names the parameter.
+    @Test func aPosteriorOutsideThePriorBoxIsClippedAndFlagged() throws {
+        var o = try outcome(events: 500)
+        let p = o.inference!.parameters[0]
+        o.inference!.posterior.gaussian.mean[0] = p.bounds.upperBound + 100
+        o.inference!.posterior.outsidePrior = [p.name]
+        let report = try JSON(parsing: Data(RunReport.json(o).rendered().utf8))
+        #expect(try schema().validate(report).isEmpty)
+        let edge = JSON.double(p.bounds.upperBound)
+        #expect(report["posterior"]["intervals"][p.name]["68"] == .array([edge, edge]))
+        #expect(report["posterior"]["outside_prior"] == .array([.string(p.name)]))
+    }
+
     @Test func theValidatorRejectsViolations() throws {
         let validator = try schema()
         guard case .object(var report) = try JSON(parsing: Data(RunReport.json(try outcome(events: 100)).rendered().utf8)) else { return }
