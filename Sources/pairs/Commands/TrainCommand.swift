@@ -57,7 +57,7 @@ enum TrainCommand: Command {
         let provenance = "pairs train --simulator \(name) --seed \(options.seed) --embedding-dim \(options.embeddingSize) --hidden "
             + options.embedderHidden.map(String.init).joined(separator: ",") + " --steps \(options.steps) --lr-steps \(options.lrSteps) --set-sizes "
             + options.setSizes.map(String.init).joined(separator: ",") + " --batch \(options.setsPerBatch) --learning-rate \(options.learningRate) --lr-weight \(options.lrWeight)"
-            + " (OpenBLAS \(BLAS.coreName), one thread; \(ISO8601DateFormatter().string(from: started))). Head pretrained on N ≤ \(options.setSizes.max()!), not finetuned."
+            + " (OpenBLAS \(BLAS.coreName), one thread; \(ISO8601DateFormatter().string(from: started))). Head pretrained on N ≤ \(options.setSizes.max()!)."
         let bundle = try ModelBundle(
             metadata: ModelMetadata(features: simulator.features, parameters: simulator.parameters,
                                     setSizeRange: options.setSizes.min()!...options.setSizes.max()!, yieldModel: simulator.yieldModel,
