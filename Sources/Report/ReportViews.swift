@@ -23,7 +23,8 @@ public enum ReportViews {
         let shards = report["shards"].array
         let failed = shards.filter { $0["status"].string == "failed" }.count
         var lines = ["pairs: \(report["events_total"].int ?? 0) events from \(shards.count) shards (\(shards.count - failed) ok, \(failed) failed) — "
-                     + (report["complete"].bool == true ? "complete" : "PARTIAL: events of failed shards are missing")]
+                     + (report["complete"].bool == true ? "complete"
+                        : "PARTIAL: \(failed) of \(shards.count) shards failed, their unread events are not in the result")]
         let posterior = report["posterior"], likelihood = report["likelihood"]
         guard !posterior.isNull else { return (lines + ["no events merged: no inference"]).joined(separator: "\n") }
         let names = posterior["parameters"].array.compactMap(\.string)
