@@ -24,8 +24,8 @@ public final class CoordinatorServer {
         endpoint = try socket.lastEndpoint()
     }
 
-    /// Serves until the run is finished, then keeps answering for `grace` seconds so that every worker
-    /// hears SHUTDOWN. `progress` is called about twice a second.
+    /// Serves until the run is finished, then keeps answering until every worker has said goodbye (at most
+    /// `grace` seconds) so that each one hears SHUTDOWN. `progress` is called about twice a second.
     /// - Parameter keepGoing: checked every loop; returning false abandons the run (`run` returns false).
     /// - Returns: whether the run finished.
     @discardableResult
@@ -38,7 +38,7 @@ public final class CoordinatorServer {
         var finishedAt: Double? = nil
         while true {
             let now = Self.now
-            if let at = finishedAt, now - at > grace { break }
+            if let at = finishedAt, now - at > grace || core.progress(now: now).workersAlive == 0 { break }
             if finishedAt == nil && !keepGoing() { return false }
             try poller.poll(timeout: .milliseconds(Int(max(5, tickInterval * 1000))))
             // Drain what arrived, bounded so that ticks still happen under a flood.
