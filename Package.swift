@@ -9,21 +9,23 @@ let package = Package(
         .executable(name: "pairs-bench", targets: ["pairs-bench"]),
     ],
     targets: [
-        // System libraries, found through pkg-config (Debian: libzmq3-dev, libhdf5-dev, libopenblas-dev).
+        // System libraries, found through pkg-config (Debian: libzmq3-dev, libhdf5-dev, libopenblas-dev, libssl-dev).
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
         // Typed wrappers, one per C library.
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "Numerics", dependencies: ["COpenBLAS"]),
+        .target(name: "Digest", dependencies: ["CCrypto"]),
 
         // Exact, order-independent sums and their wire encoding.
         .target(name: "ExactSum"),
 
         // The PAIRS domain: shards, model, simulators, inference math.
-        .target(name: "PairsCore", dependencies: ["HDF5", "Numerics", "ExactSum"]),
+        .target(name: "PairsCore", dependencies: ["HDF5", "Numerics", "ExactSum", "Digest"]),
 
         // The distributed run: protocol logic (no sockets), then its ZeroMQ transport.
         .target(name: "Cluster", dependencies: ["PairsCore", "ExactSum"]),
@@ -36,10 +38,11 @@ let package = Package(
         .executableTarget(name: "pairs", dependencies: ["PairsCore", "HDF5", "Numerics", "ZeroMQ", "Cluster", "ClusterZMQ", "Report"]),
 
         // Benchmarks (figures in Benchmarks/results, never in unit tests).
-        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum", "Cluster", "HDF5"], path: "Benchmarks/Sources/pairs-bench"),
+        .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum", "Cluster", "ClusterZMQ", "ZeroMQ", "HDF5"], path: "Benchmarks/Sources/pairs-bench"),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "NumericsTests", dependencies: ["Numerics"]),
         .testTarget(name: "ExactSumTests", dependencies: ["ExactSum"]),
         .testTarget(name: "PairsCoreTests", dependencies: ["PairsCore", "HDF5"]),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs the Debian/Ubuntu packages pairs builds against (only those missing) and checks for Swift.
+# Installs the Debian/Ubuntu packages pairs builds against, plus any named as arguments (only those missing),
+# and checks for Swift.
 set -euo pipefail
-packages=(pkg-config libzmq3-dev libhdf5-dev libopenblas-dev)
+packages=(pkg-config libzmq3-dev libhdf5-dev libopenblas-dev libssl-dev "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

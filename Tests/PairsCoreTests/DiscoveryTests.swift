@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PairsCore
+import Digest
 
 @Suite struct DiscoveryTests {
     /// root/{a.h5, b.HDF5, notes.txt, .hidden.h5, run2/c.h5, run2/deep/d.h5, .tmp/e.h5}
@@ -57,28 +58,7 @@ import Testing
     }
 }
 
-@Suite struct DigestTests {
-    @Test func sha256KnownAnswers() {
-        #expect(SHA256.hex(of: []) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hex(of: Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex(of: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-    }
-
-    @Test func incrementalUpdatesMatchOneShot() {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<10_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        var hasher = SHA256()
-        var offset = 0
-        for size in [1, 63, 64, 65, 127, 1000, 3] + Array(repeating: 500, count: 20) where offset < bytes.count {
-            let end = min(offset + size, bytes.count)
-            hasher.update(bytes[offset..<end])
-            offset = end
-        }
-        hasher.update(bytes[offset...])
-        #expect(hasher.hexDigest() == SHA256.hex(of: bytes))
-    }
-
+@Suite struct ShardIdentityTests {
     @Test func shardIdentityIsSizeAndDigestOfTheBytes() throws {
         let path = temporaryDirectory() + "/x.h5"
         let bytes = Array("the same events".utf8)

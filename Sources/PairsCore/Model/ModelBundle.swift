@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import Numerics
+import Digest
 
 /// What a model bundle says about the data it applies to (the root attributes of the bundle file).
 public struct ModelMetadata: Sendable, Equatable {

@@ -1,4 +1,5 @@
 import Foundation
+import Digest
 
 /// A shard's stable identity: where it sits under the shard root, its size, and the SHA-256 of its bytes.
 /// Two files with the same digest hold the same events, wherever they were copied to.
