@@ -57,6 +57,8 @@ public final class CoordinatorCore {
     struct Session {
         var info: RunInfo.WorkerInfo
         var credits = 0
+        /// Listed in `hungry`.
+        var waiting = false
         var lastSeen: Double
         var lastSent: Double
         var lastShard: Int?
@@ -77,6 +79,9 @@ public final class CoordinatorCore {
     public private(set) var ledger: Ledger
     private var sessions: [Peer: Session] = [:]
     private var joinOrder: [Peer] = []
+    /// Workers holding credits, longest-waiting first: only they can take work, so handing out work costs
+    /// O(waiting) per message rather than O(connected) (1,000 workers would make it quadratic).
+    private var hungry: [Peer] = []
     private var departed: [RunInfo.WorkerInfo] = []
     private var shardStates: [ShardState]
     private var pooled: PooledEmbedding
@@ -151,6 +156,10 @@ public final class CoordinatorCore {
             switch message {
             case .request(let credits):
                 sessions[peer]!.credits = min(sessions[peer]!.credits + credits, 4 * sessions[peer]!.info.threads + 4)
+                if sessions[peer]!.credits > 0 && !sessions[peer]!.waiting {
+                    sessions[peer]!.waiting = true
+                    hungry.append(peer)
+                }
             case .partial(let partial):
                 out.append(Outgoing(peer: peer, message: merge(partial, from: peer)))
             case .heartbeat:
@@ -233,6 +242,7 @@ public final class CoordinatorCore {
         for id in held { ledger.apply(.released(item: id)) }
         departed.append(session.info)
         joinOrder.removeAll { $0 == peer }
+        hungry.removeAll { $0 == peer }
         log("worker \(session.info.id) on \(session.info.host) \(why)" + (held.isEmpty ? "" : "; re-queued items \(held.map(String.init).joined(separator: ", "))"))
     }
 
@@ -304,14 +314,14 @@ public final class CoordinatorCore {
     }
 
     private func assignWork(now: Double) -> [Outgoing] {
-        guard !shutdownSent else { return [] }
+        guard !shutdownSent, ledger.hasQueued else { return [] }
         var out: [Outgoing] = []
-        let everyone = joinOrder.compactMap { sessions[$0]?.info.id }
-        for peer in joinOrder {
-            guard var session = sessions[peer], session.credits > 0 else { continue }
-            let others = everyone.filter { $0 != session.info.id }
+        var stillHungry: [Peer] = []
+        for peer in hungry {
+            guard var session = sessions[peer] else { continue }
             while session.credits > 0,
-                  let id = ledger.next(for: session.info.id, location: session.info.host, lastShard: session.lastShard, otherWorkers: others) {
+                  let id = ledger.next(for: session.info.id, location: session.info.host, lastShard: session.lastShard,
+                                       otherWorkers: self.joinOrder.compactMap { self.sessions[$0]?.info.id }.filter { $0 != session.info.id }) {
                 let item = ledger.item(id)
                 let shard = plan.shards[item.shard]
                 ledger.apply(.assigned(item: id, worker: session.info.id))
@@ -324,8 +334,11 @@ public final class CoordinatorCore {
                 session.credits -= 1
                 session.lastShard = item.shard
             }
+            session.waiting = session.credits > 0
             sessions[peer] = session
+            if session.waiting { stillHungry.append(peer) }
         }
+        hungry = stillHungry
         return out
     }
 

@@ -50,6 +50,8 @@ public struct Ledger: Sendable {
 
     public var total: Int { records.count }
     public var isComplete: Bool { merged + failed == records.count }
+    /// Whether any item waits for a worker.
+    public var hasQueued: Bool { !activeSet.isEmpty }
 
     public func state(of item: UInt64) -> State? { Int(item) < records.count ? records[Int(item)].state : nil }
     public func attempts(of item: UInt64) -> Int { records[Int(item)].attempts }
@@ -103,12 +105,13 @@ public struct Ledger: Sendable {
     /// The next item for `worker`: from the shard it worked on last if possible (page and chunk caches),
     /// else the first shard with pending items; only items at the worker's location (or on shared storage);
     /// passing over an item that already failed on this worker while one of `otherWorkers` has not tried it.
-    public mutating func next(for worker: String, location: String?, lastShard: Int?, otherWorkers: [String]) -> UInt64? {
+    public mutating func next(for worker: String, location: String?, lastShard: Int?,
+                              otherWorkers: @autoclosure () -> [String]) -> UInt64? {
         let records = self.records
         func eligible(_ id: UInt64) -> Bool {
             let r = records[Int(id)]
             if let place = r.location, place != location { return false }
-            return !r.failedOn.contains(worker) || otherWorkers.allSatisfy(r.failedOn.contains)
+            return !r.failedOn.contains(worker) || otherWorkers().allSatisfy(r.failedOn.contains)
         }
         if let shard = lastShard, let queue = queues[shard], let id = queue.first(where: eligible) { return id }
         while activeHead < activeShards.count && !activeSet.contains(activeShards[activeHead]) { activeHead += 1 }
