@@ -11,6 +11,9 @@ import PairsCore
 import ExactSum
 import Cluster
 import HDF5
+import ZeroMQ
+import ClusterZMQ
+import Synchronization
 
 /// Best of `repeats` runs of `body` (each ≥ `seconds`), as events per second.
 func measure(events: Int, seconds: Double, repeats: Int = 3, _ body: () -> Void) -> Double {
@@ -143,7 +146,7 @@ func referenceModel() throws -> ModelBundle {
     var rng = SeededGenerator(seed: 3)
     var embedder = MLP<Float>(sizes: [16, 128, 128, 64], hidden: .relu, using: &rng)
     embedder.inputStd = [Float](repeating: 1, count: 16)
-    return try ModelBundle(metadata: ModelMetadata(features: (0..<16).map { "f\($0)" },
+    return try ModelBundle(metadata: ModelMetadata(features: (0..<16).map { String(format: "f%02d", $0) },
                                                    parameters: [Parameter(name: "mu", role: .poi, bounds: -1...1)],
                                                    setSizeRange: 1...1_000_000, provenance: "benchmark: random weights"),
                            embedder: embedder, head: MLP(sizes: [65, 32, 2], hidden: .relu, using: &rng))
@@ -224,9 +227,113 @@ func mergeBenchmark() throws -> String {
     """
 }
 
+/// The coordinator's merge rate over real sockets: `workers` DEALER sockets dial a `CoordinatorServer` on
+/// loopback, each joins, takes one work item and, once all hold one, sends its PARTIAL of 64 exact sums; timed
+/// from the first PARTIAL sent to the last ACK received (decode, validate, exact merge, ledger, ACK round trip).
+func loopbackMergeBenchmark(workers: Int) throws -> String {
+    let model = try referenceModel()
+    var plan = RunPlan(rowsPerItem: 256)
+    plan.add(PlannedShard(file: ShardFile(path: "/bench.h5", relativePath: "bench.h5"), events: 256 * workers))
+    let core = CoordinatorCore(plan: plan, model: model, modelBytes: [],
+                               configuration: .init(runID: "bench", heartbeatMilliseconds: 60_000), now: Date().timeIntervalSince1970, log: { _ in })
+    // Separate contexts: libzmq allows 1023 sockets per context by default.
+    let serverContext = try Context(), clientContext = try Context(ioThreads: 2)
+    let server = try CoordinatorServer(core: core, bind: "tcp://127.0.0.1:*", context: serverContext, log: { _ in })
+    nonisolated(unsafe) let serving = server  // owned by the server thread until it finishes
+    let serverThread = Thread { _ = try? serving.run(grace: 0.2) }
+    serverThread.start()
+
+    var sockets: [Socket] = []
+    for i in 0..<workers {
+        let socket = try Socket(clientContext, type: .dealer)
+        try socket.connect(server.endpoint)
+        let ready = WorkerMessage.ready(.init(workerID: "w\(i)", host: "bench", pid: i, threads: 1, modelDigest: model.digest, blasCore: ""))
+        _ = try socket.send(multipart: (ready.frames() ).map { (f) throws(ZMQError) in try Message(f) })
+        _ = try socket.send(multipart: WorkerMessage.request(credits: 1).frames().map { (f) throws(ZMQError) in try Message(f) })
+        sockets.append(socket)
+    }
+    let poller = Poller()
+    for socket in sockets { _ = poller.register(socket) }
+    /// Receives until `done` holds for every socket, handing each decoded message to `handle`.
+    func drain(until done: () -> Bool, _ handle: (Int, CoordinatorMessage) -> Void) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !done() {
+            guard Date() < deadline else { throw BenchError("the coordinator did not answer all \(workers) workers within 60 s") }
+            _ = try poller.poll(timeout: .milliseconds(100))
+            for (i, socket) in sockets.enumerated() where poller.events(at: i).contains(.readable) {
+                while let frames = try socket.receiveMultipart(dontWait: true) {
+                    handle(i, try CoordinatorMessage.decode(frames.map(\.bytes)))
+                }
+            }
+        }
+    }
+    var items = [UInt64?](repeating: nil, count: workers)
+    try drain(until: { !items.contains(nil) }) { i, message in if case .assign(let a) = message { items[i] = a.item } }
+
+    var rng = SeededGenerator(seed: 6)
+    let partials: [[Message]] = try items.map { item in
+        var sums = [ExactSum](repeating: ExactSum(), count: 64)
+        for j in 0..<64 { for _ in 0..<4 { sums[j].add(Float(rng.normal() * 30)) } }
+        return try WorkerMessage.partial(Partial(item: item!, shardSize: 1, shardModified: 1, events: 256,
+                                                 nonFinite: [UInt64](repeating: 0, count: 16), sums: sums))
+            .frames().map { (f) throws(ZMQError) in try Message(f) }
+    }
+    let bytes = partials[0].reduce(0) { $0 + $1.bytes.count }
+    var acked = 0
+    var ackTimes: [Double] = []
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    for (socket, frames) in zip(sockets, partials) { _ = try socket.send(multipart: frames) }
+    try drain(until: { acked == workers }) { _, message in
+        if case .ack = message { acked += 1; ackTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+    while !serverThread.isFinished { usleep(10_000) }
+    precondition(core.isFinished, "all partials merged")
+    return """
+    # Coordinator merge over loopback: \(workers) workers, \(ISO8601DateFormatter().string(from: Date()))
+
+    \(workers) DEALER sockets on 127.0.0.1 (one process, 2 I/O threads) each send one PARTIAL of 64 exact sums
+    (\(bytes) bytes) to a CoordinatorServer at once; first PARTIAL sent → last ACK received:
+    \(String(format: "%.1f", seconds * 1000)) ms, **\(String(format: "%.0f", Double(workers) / seconds)) partials/s** (decode, validate, exact merge, ledger, ACK);
+    half of the ACKs were back after \(String(format: "%.1f", ackTimes[workers / 2])) ms.
+    """
+}
+
+/// Roofline for `threads` cores: each thread runs the bare sgemm chain of the reference shapes on its own
+/// 4096-row blocks (one OpenBLAS thread each); the total events/s, as JSON for Benchmarks/run.sh.
+func rooflineBenchmark(threads: Int, seconds: Double) -> String {
+    BLAS.configure()
+    let rates = Mutex([Double](repeating: 0, count: threads))
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        var rng = SeededGenerator(seed: UInt64(10 + t))
+        let network = MLP<Float>(sizes: [16, 128, 128, 64], hidden: .relu, output: .identity, using: &rng)
+        let block = 4096
+        let input = Matrix<Float>(rows: block, columns: 16, values: (0..<block * 16).map { _ in Float(rng.normal()) })
+        var h1 = Matrix<Float>(rows: block, columns: 128), h2 = Matrix<Float>(rows: block, columns: 128)
+        var out = Matrix<Float>(rows: block, columns: 64)
+        let rate = measure(events: block * 16, seconds: seconds) {
+            for _ in 0..<16 {
+                gemm(input, network.layers[0].weight, into: &h1, transposeB: .transposed)
+                gemm(h1, network.layers[1].weight, into: &h2, transposeB: .transposed)
+                gemm(h2, network.layers[2].weight, into: &out, transposeB: .transposed)
+            }
+        }
+        rates.withLock { $0[t] = rate }
+    }
+    let total = rates.withLock { $0.reduce(0, +) }
+    return "{\"peer\": \"sgemm chain roofline\", \"threads\": \(threads), \"events_per_s\": \(total)}"
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard let command = arguments.first else {
     print("usage: pairs-bench embedder|exactsum|worker|merge [--seconds S] [--out FILE.md]")
+    print("       pairs-bench merge-loopback [--workers W] [--out FILE.md] | roofline --threads T [--seconds S]")
+    print("       pairs-bench reference-model --out BUNDLE.h5")
     exit(64)
 }
 func option(_ name: String) -> String? {
@@ -247,6 +354,16 @@ case "worker", "merge":
     let table = command == "worker" ? try workerBenchmark(seconds: seconds) : try mergeBenchmark()
     print(table)
     if let out = option("out") { try! (table + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
+case "merge-loopback":
+    let table = try loopbackMergeBenchmark(workers: option("workers").flatMap(Int.init) ?? 1000)
+    print(table)
+    if let out = option("out") { try! (table + "\n").write(toFile: out, atomically: true, encoding: .utf8) }
+case "roofline":
+    print(rooflineBenchmark(threads: option("threads").flatMap(Int.init) ?? 1, seconds: seconds))
+case "reference-model":
+    guard let out = option("out") else { print("reference-model needs --out BUNDLE.h5"); exit(64) }
+    try referenceModel().write(to: out)
+    print("wrote \(out)")
 default:
     print("unknown benchmark '\(command)'")
     exit(64)
