@@ -79,7 +79,8 @@ for shard in big-plain big-gzip; do
   perf record -q -F 499 -o "$work/perf.data" -- "$pairs" run --shards "$work/$shard" --model "$work/reference.h5" \
     --out "$work/out-profile" --workers 1 >/dev/null 2>&1
   echo "== $shard" >>"$profile"
-  perf report -q -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null | grep -v '^$' | head -20 >>"$profile"
+  # sed, not head: head would close the pipe early and pipefail would end the script.
+  perf report -q -i "$work/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null | sed -e '/^$/d' -e 's/  *$//' | sed -n 1,20p >>"$profile"
 done
 
 out="Benchmarks/results/$(date +%Y-%m-%d).md"
