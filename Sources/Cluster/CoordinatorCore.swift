@@ -161,6 +161,13 @@ public final class CoordinatorCore {
                     hungry.append(peer)
                 }
             case .partial(let partial):
+                if ledger.state(of: partial.item) != nil, !ledger.wasAssigned(partial.item, to: workerKey(peer)) {
+                    // Never handed this item: a confused or hostile worker. Nothing it sent is merged.
+                    refused += 1
+                    let worker = workerKey(peer)
+                    leave(peer, why: "was refused: it sent a partial for item \(partial.item), which was never assigned to it")
+                    return [Outgoing(peer: peer, message: .refuse(reason: "partial for item \(partial.item) from \(worker), which was never assigned that item"))]
+                }
                 out.append(Outgoing(peer: peer, message: merge(partial, from: peer)))
             case .heartbeat:
                 break

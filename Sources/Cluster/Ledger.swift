@@ -25,6 +25,8 @@ public struct Ledger: Sendable {
         var state: State = .pending
         var attempts = 0
         var failedOn: Set<String> = []
+        /// Every worker the item was ever handed to: only their partials for it are accepted.
+        var assignedTo: Set<String> = []
         var location: String?
     }
 
@@ -60,6 +62,9 @@ public struct Ledger: Sendable {
         records.filter { $0.state == .assigned(worker: worker) }.map(\.item.id)
     }
 
+    /// Whether `item` was ever assigned to `worker` (a late partial from a worker that lost the item is fine).
+    public func wasAssigned(_ item: UInt64, to worker: String) -> Bool { records[Int(item)].assignedTo.contains(worker) }
+
     /// Counts a partial for an item that was already merged or failed.
     public mutating func countDuplicate() { duplicates += 1 }
 
@@ -75,6 +80,7 @@ public struct Ledger: Sendable {
             precondition(records[Int(id)].state == .pending, "only pending items are assigned")
             dequeue(id)
             records[Int(id)].state = .assigned(worker: worker)
+            records[Int(id)].assignedTo.insert(worker)
         case .merged(let id):
             precondition(records[Int(id)].state != .merged, "an item is merged once")
             if records[Int(id)].state == .pending { dequeue(id) }

@@ -223,6 +223,29 @@ func tinyModel() throws -> ModelBundle {
         #expect(outcome.run.failedItems.map(\.attempts) == [2])
     }
 
+    @Test func partialsForItemsNeverAssignedToTheSenderAreRefusedAndNotMerged() throws {
+        let h = try Harness(items: 2)
+        _ = h.join(1); _ = h.join(2)
+        let a = assignments(h.send(.request(credits: 1), from: 1))[0]
+        // Worker 2 holds nothing, yet sends a partial for worker 1's item and one for a still-pending item.
+        guard case .refuse(let why)? = h.send(.partial(h.partial(for: a, value: 100)), from: 2).first else {
+            Issue.record("not refused"); return
+        }
+        #expect(why.contains("never assigned"))
+        #expect(h.core.ledger.state(of: a.item) == .assigned(worker: "w1"))
+        _ = h.join(3)
+        let pending = CoordinatorMessage.Assignment(item: 1, path: a.path, relativePath: a.relativePath, rows: 256..<506, computeDigest: false)
+        guard case .refuse? = h.send(.partial(h.partial(for: pending, value: 100)), from: 3).first else { Issue.record("not refused"); return }
+        #expect(h.core.ledger.state(of: 1) == .pending)
+        _ = h.send(.partial(h.partial(for: a, value: 1)), from: 1)
+        let b = assignments(h.send(.request(credits: 1), from: 1))[0]
+        _ = h.send(.partial(h.partial(for: b, value: 2)), from: 1)
+        #expect(h.core.isFinished)
+        let outcome = h.core.outcome(now: h.now, host: "t", startedISO: "", finishedISO: "")
+        #expect(outcome.pooled.sum == [3, -3], "only worker 1's partials are merged")
+        #expect(outcome.run.refusedWorkers == 2)
+    }
+
     @Test func garbageIsDroppedAndTheRunStillCompletes() throws {
         let h = try Harness(items: 1)
         var rng = SeededGenerator(seed: 7)
