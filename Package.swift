@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "PairsCore", dependencies: ["HDF5", "Numerics", "ExactSum", "Digest"]),
 
         // The distributed run: protocol logic (no sockets), then its ZeroMQ transport.
-        .target(name: "Cluster", dependencies: ["PairsCore", "ExactSum"]),
+        .target(name: "Cluster", dependencies: ["PairsCore", "ExactSum", "Digest"]),
         .target(name: "ClusterZMQ", dependencies: ["Cluster", "ZeroMQ", "PairsCore"]),
 
         // The report: model, JSON rendering (HTML and terminal views later).

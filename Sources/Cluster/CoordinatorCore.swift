@@ -1,4 +1,5 @@
 import ExactSum
+import Foundation
 import PairsCore
 
 /// The coordinator's protocol logic, free of sockets: feed it received frames and clock ticks, send what it
@@ -94,6 +95,10 @@ public final class CoordinatorCore {
     private let started: Double
     private let log: (String) -> Void
     private var dropLogBudget = 20
+    /// Where merged partials and failed attempts are recorded before they are acknowledged (crash recovery).
+    private var journal: Journal.Writer?
+    /// Why journaling stopped working; the run must then be abandoned (nothing more can be acknowledged safely).
+    public private(set) var journalFailure: JournalError?
     /// Per-item pooled sums, kept when `configuration.keepItems` (cache jobs).
     public private(set) var itemResults: [UInt64: PooledEmbedding] = [:]
 
@@ -168,7 +173,7 @@ public final class CoordinatorCore {
                     leave(peer, why: "was refused: it sent a partial for item \(partial.item), which was never assigned to it")
                     return [Outgoing(peer: peer, message: .refuse(reason: "partial for item \(partial.item) from \(worker), which was never assigned that item"))]
                 }
-                out.append(Outgoing(peer: peer, message: merge(partial, from: peer)))
+                if let ack = merge(partial, from: peer) { out.append(Outgoing(peer: peer, message: ack)) }
             case .heartbeat:
                 break
             case .bye:
@@ -181,6 +186,52 @@ public final class CoordinatorCore {
         out += finishIfDone(now: now)
         for o in out where sessions[o.peer] != nil { sessions[o.peer]!.lastSent = now }
         return out
+    }
+
+    /// Attaches the journal at `path`: creates it when missing; otherwise replays it first (merged partials
+    /// and failed attempts, so finished items are never handed out or merged again) and appends to it.
+    /// A journal written for another model, plan or protocol version is refused. Call before serving.
+    /// - Returns: the records replayed and the bytes of a torn last record that were cut off.
+    @discardableResult
+    public func useJournal(at path: String) throws(JournalError) -> (replayed: Int, tornBytes: Int) {
+        let header = Journal.Header(modelDigest: modelDigest, planDigest: Journal.planDigest(plan))
+        guard FileManager.default.fileExists(atPath: path) else {
+            journal = try Journal.Writer(path: path, header: header)
+            return (0, 0)
+        }
+        let contents = try Journal.read(path)
+        func refuse(_ why: String) -> JournalError { JournalError(path: path, reason: why) }
+        if contents.header.protocolVersion != header.protocolVersion {
+            throw refuse("written by protocol version \(contents.header.protocolVersion); this coordinator speaks \(header.protocolVersion)")
+        }
+        if contents.header.modelDigest != header.modelDigest {
+            throw refuse("written for model \(contents.header.modelDigest), this run uses \(header.modelDigest)")
+        }
+        if contents.header.planDigest != header.planDigest {
+            throw refuse("written for other shards or another item size (plan \(contents.header.planDigest), this run \(header.planDigest))")
+        }
+        for (i, entry) in contents.records.enumerated() {
+            let id: UInt64
+            switch entry {
+            case .merged(let partial, _): id = partial.item
+            case .attemptFailed(let item, _, _): id = item
+            }
+            guard let state = ledger.state(of: id) else { throw refuse("record \(i + 1) names item \(id), which this plan does not have") }
+            guard state != .merged else { throw refuse("record \(i + 1) merges item \(id) a second time") }
+            switch entry {
+            case .merged(let partial, _):
+                guard partial.sums.count == model.embeddingSize, partial.nonFinite.count == model.metadata.features.count else {
+                    throw refuse("record \(i + 1) does not fit the model's shapes")
+                }
+                absorb(partial)
+            case .attemptFailed(let item, let worker, let reason):
+                ledger.apply(.attemptFailed(item: item, worker: worker, reason: reason))
+            }
+        }
+        journal = try Journal.Writer(appendingTo: path, tornBytes: contents.tornBytes)
+        log("journal \(path): replayed \(contents.records.count) records (\(ledger.merged) items merged, \(ledger.failed) failed)"
+            + (contents.tornBytes > 0 ? "; cut off a torn last record of \(contents.tornBytes) bytes" : ""))
+        return (contents.records.count, contents.tornBytes)
     }
 
     /// Heartbeats and lost-worker detection; call at least every heartbeat interval.
@@ -253,8 +304,8 @@ public final class CoordinatorCore {
         log("worker \(session.info.id) on \(session.info.host) \(why)" + (held.isEmpty ? "" : "; re-queued items \(held.map(String.init).joined(separator: ", "))"))
     }
 
-    /// Merges a partial exactly once; returns the acknowledgement.
-    private func merge(_ partial: Partial, from peer: Peer) -> CoordinatorMessage {
+    /// Merges a partial exactly once; returns the acknowledgement (nil when the journal failed: no ACK).
+    private func merge(_ partial: Partial, from peer: Peer) -> CoordinatorMessage? {
         let id = partial.item
         guard let state = ledger.state(of: id) else {
             drop("partial for unknown item \(id) from \(describe(peer))")
@@ -269,9 +320,9 @@ public final class CoordinatorCore {
         }
         let item = ledger.item(id)
         let worker = workerKey(peer)
-        if let digest = partial.shardDigest { shardStates[item.shard].digest = digest }
         if let failure = partial.failure {
-            fail(id, on: worker, reason: failure.reason)
+            if let digest = partial.shardDigest { shardStates[item.shard].digest = digest }
+            guard fail(id, on: worker, reason: failure.reason) else { return nil }
             return .ack(item: id, duplicate: false)
         }
         // Validate before merging: a malformed partial is a failed attempt, never merged.
@@ -285,16 +336,11 @@ public final class CoordinatorCore {
             problem = "the shard changed during the run (size or modification time differ from an earlier item)"
         }
         if let problem {
-            fail(id, on: worker, reason: "invalid partial: \(problem)")
+            guard fail(id, on: worker, reason: "invalid partial: \(problem)") else { return nil }
             return .ack(item: id, duplicate: false)
         }
-        shardStates[item.shard].identity = (partial.shardSize, partial.shardModified)
-        let part = PooledEmbedding(events: Int(partial.events), sums: partial.sums)
-        pooled.merge(part)
-        if configuration.keepItems { itemResults[id] = part }
-        skippedEvents += Int(partial.skippedEvents)
-        for j in nonFinite.indices { nonFinite[j] += Int(partial.nonFinite[j]) }
-        shardStates[item.shard].events += Int(partial.events)
+        guard record(.merged(partial, worker: worker)) else { return nil }
+        absorb(partial)
         if var session = sessions[peer] {
             session.info.items += 1
             session.info.events += Int(partial.events)
@@ -305,11 +351,41 @@ public final class CoordinatorCore {
             session.lastShard = item.shard
             sessions[peer] = session
         }
-        ledger.apply(.merged(item: id))
         return .ack(item: id, duplicate: false)
     }
 
-    private func fail(_ id: UInt64, on worker: String, reason: String) {
+    /// Adds a validated partial to the run's sums and marks its item merged (live, or replayed from the journal).
+    private func absorb(_ partial: Partial) {
+        let item = ledger.item(partial.item)
+        if let digest = partial.shardDigest { shardStates[item.shard].digest = digest }
+        shardStates[item.shard].identity = (partial.shardSize, partial.shardModified)
+        let part = PooledEmbedding(events: Int(partial.events), sums: partial.sums)
+        pooled.merge(part)
+        if configuration.keepItems { itemResults[partial.item] = part }
+        skippedEvents += Int(partial.skippedEvents)
+        for j in nonFinite.indices { nonFinite[j] += Int(partial.nonFinite[j]) }
+        shardStates[item.shard].events += Int(partial.events)
+        ledger.apply(.merged(item: partial.item))
+    }
+
+    /// Writes `record` to the journal, if any; false (and the run is to be abandoned) when that fails.
+    private func record(_ entry: Journal.Record) -> Bool {
+        guard let journal else { return true }
+        guard journalFailure == nil else { return false }
+        do {
+            try journal.append(entry)
+            return true
+        } catch {
+            journalFailure = error
+            log("\(error): nothing more can be acknowledged; abandoning the run")
+            return false
+        }
+    }
+
+    /// Records a failed attempt (journal first); false when the journal failed.
+    @discardableResult
+    private func fail(_ id: UInt64, on worker: String, reason: String) -> Bool {
+        guard record(.attemptFailed(item: id, worker: worker, reason: reason)) else { return false }
         ledger.apply(.attemptFailed(item: id, worker: worker, reason: reason))
         let item = ledger.item(id)
         let shard = plan.shards[item.shard].file.relativePath
@@ -318,6 +394,7 @@ public final class CoordinatorCore {
         } else {
             log("item \(id) (\(shard)) failed on worker \(worker), will retry: \(reason)")
         }
+        return true
     }
 
     private func assignWork(now: Double) -> [Outgoing] {

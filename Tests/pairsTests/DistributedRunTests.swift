@@ -116,6 +116,38 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         #expect((items["released"] as? Int ?? 0) >= 1)
     }
 
+    @Test func aCoordinatorKilledMidRunResumesFromItsJournalWithAnIdenticalReport() throws {
+        let d = temporaryDirectory()
+        #expect(try pairs("simulate", "--out", d + "/s", "--events", "400000", "--shards", "4", "--seed", "8").status == 0)
+        #expect(try pairs("run", "--shards", d + "/s", "--model", repositoryModel, "--out", d + "/reference", "--workers", "2").status == 0)
+        let options = ["--shards", d + "/s", "--model", repositoryModel, "--out", d + "/resumed", "--items-rows", "1024", "--journal", d + "/run.journal"]
+        let coordinator = try Running(["coordinator", "--bind", "tcp://127.0.0.1:*"] + options)
+        let listening = try #require(coordinator.waitFor("listening on "))
+        let worker = try Running(["worker", "--connect", String(listening[listening.range(of: "listening on ")!.upperBound...])])
+        // SIGKILL the coordinator once some (not all) of the 392 items are on disk.
+        let deadline = Date().addingTimeInterval(60)
+        while ((try? FileManager.default.attributesOfItem(atPath: d + "/run.journal")[.size] as? Int) ?? 0) < 20_000 && Date() < deadline {
+            usleep(1_000)
+        }
+        kill(coordinator.process.processIdentifier, SIGKILL)
+        kill(worker.process.processIdentifier, SIGKILL)
+        _ = coordinator.wait(); _ = worker.wait()
+        let before = try Journal.read(d + "/run.journal")
+        #expect(before.records.count > 0 && before.records.count < 392, "killed mid-run: \(before.records.count) records")
+
+        let result = try pairs(["run", "--workers", "2"] + options)
+        #expect(result.status == 0, "\(result.stderr.suffix(500))")
+        #expect(result.stderr.contains("journal \(d)/run.journal: replayed"))
+        #expect(try reportWithoutRun(d + "/resumed") == (try reportWithoutRun(d + "/reference")))
+        let merged = try Journal.read(d + "/run.journal").records.compactMap { if case .merged(let p, _) = $0 { return p.item } else { return nil } }
+        #expect(merged.count == 392 && Set(merged).count == 392, "every item merged exactly once")
+
+        // The journal belongs to this run: another item size (another plan) or model is refused.
+        let other = try pairs("run", "--shards", d + "/s", "--model", repositoryModel, "--out", d + "/other", "--workers", "1",
+                              "--items-rows", "2048", "--journal", d + "/run.journal")
+        #expect(other.status != 0 && other.stderr.contains("written for other shards or another item size"))
+    }
+
     @Test func corruptShardsAreListedAndTheRunIsPartial() throws {
         let d = temporaryDirectory()
         #expect(try pairs("simulate", "--out", d + "/s", "--events", "120000", "--shards", "3", "--seed", "5").status == 0)

@@ -28,11 +28,13 @@ struct CoordinatorSetup {
         .value("grid", "NAME=N,…", "Likelihood-scan points per parameter (default 81 each; computed at the coordinator only)."),
         .flag("no-zoom", "Scan one regular grid over the prior box instead of zooming onto the likelihood's peak."),
         .value("luminosity", "L", "Luminosity of the data relative to the model's yield model (default 1)."),
+        .value("journal", "FILE", "Record merged partials in FILE (fsync'd before each ACK); an existing FILE of the same run is replayed and the run resumes."),
         .value("endpoint-file", "FILE", "Write the endpoint workers should dial to FILE (for worker --connect-file)."),
         .value("advertise", "HOST", "Host name or address workers reach the coordinator at (default: this host's name)."),
     ]
 
     let shards: String?
+    let journal: String?
     let endpointFile: String?
     let advertise: String
     let modelPath: String
@@ -43,6 +45,10 @@ struct CoordinatorSetup {
 
     init(_ arguments: ParsedArguments) throws {
         shards = try arguments.optional("shards")
+        journal = try arguments.optional("journal")
+        guard journal == nil || shards != nil else {
+            throw UsageError("--journal needs --shards: a run on shards the workers announce cannot be resumed")
+        }
         endpointFile = try arguments.optional("endpoint-file")
         advertise = try arguments.value("advertise", default: ProcessInfo.processInfo.hostName)
         guard let model: String = try arguments.optional("model") else { throw UsageError("--model BUNDLE is required") }
@@ -101,7 +107,8 @@ struct CoordinatorSetup {
         console.log("planned \(plan.items.count) work items over \(plan.shards.count + planFailures.count) shards (\(plan.rowsPerItem) rows per item); model \(model.digest)")
         let core = CoordinatorCore(plan: plan, planFailures: planFailures, model: model, modelBytes: modelBytes,
                                    configuration: configuration, now: Date().timeIntervalSince1970, log: console.log)
-        guard try serve(core, bind: bind, console: console, listening: { endpoint in
+        if let journal { try core.useJournal(at: journal) }
+        let served = try serve(core, bind: bind, console: console, listening: { endpoint in
             if let endpointFile {
                 // Workers on other nodes dial the advertised host at the bound port.
                 let port = endpoint.split(separator: ":").last.map(String.init) ?? ""
@@ -110,9 +117,9 @@ struct CoordinatorSetup {
                 console.log("wrote \(reachable) to \(endpointFile)")
             }
             try listening(endpoint)
-        }, keepGoing: keepGoing) else {
-            throw RunAbandoned(description: "the run was abandoned before it finished: no report written")
-        }
+        }, keepGoing: { keepGoing() && core.journalFailure == nil })
+        if let failure = core.journalFailure { throw failure }
+        guard served else { throw RunAbandoned(description: "the run was abandoned before it finished: no report written") }
         let finishedAt = Date()
         let iso = ISO8601DateFormatter()
         let outcome = core.outcome(now: finishedAt.timeIntervalSince1970, host: ProcessInfo.processInfo.hostName,
