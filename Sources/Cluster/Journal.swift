@@ -99,7 +99,8 @@ public enum Journal {
         return try parse([UInt8](data), path: path)
     }
 
-    static func parse(_ bytes: [UInt8], path: String) throws(JournalError) -> Contents {
+    /// Parses journal bytes (`path` only names them in errors).
+    public static func parse(_ bytes: [UInt8], path: String) throws(JournalError) -> Contents {
         func fail(_ why: String) -> JournalError { JournalError(path: path, reason: why) }
         guard bytes.count >= magic.count, Array(bytes.prefix(magic.count)) == magic else {
             throw fail("not a pairs journal (it does not start with PAIRSJNL)")

@@ -16,7 +16,9 @@ public struct Ledger: Sendable {
         case merged(item: UInt64)
         /// An attempt failed on `worker`; the item is retried elsewhere unless attempts are used up.
         case attemptFailed(item: UInt64, worker: String, reason: String)
-        /// The worker holding the item was lost; the item goes back to the queue (not an attempt).
+        /// The worker holding the item was lost; the item goes back to the queue. Not an attempt, but an item
+        /// whose workers are lost `maxAttempts` times is a poison pill (e.g. a shard that crashes the HDF5
+        /// library) and is recorded as failed rather than killing every worker in turn.
         case released(item: UInt64)
     }
 
@@ -25,6 +27,8 @@ public struct Ledger: Sendable {
         var state: State = .pending
         var attempts = 0
         var failedOn: Set<String> = []
+        /// Times the worker holding the item was lost.
+        var losses = 0
         /// Every worker the item was ever handed to: only their partials for it are accepted.
         var assignedTo: Set<String> = []
         var location: String?
@@ -102,9 +106,16 @@ public struct Ledger: Sendable {
             }
         case .released(let id):
             guard case .assigned = records[Int(id)].state else { return }
-            records[Int(id)].state = .pending
             released += 1
-            enqueue(id, front: true)
+            records[Int(id)].losses += 1
+            if records[Int(id)].losses >= maxAttempts {
+                records[Int(id)].state = .failed(reason: "\(records[Int(id)].losses) workers were lost while processing this item "
+                                                 + "(it may crash or hang the reader, e.g. a damaged shard)")
+                failed += 1
+            } else {
+                records[Int(id)].state = .pending
+                enqueue(id, front: true)
+            }
         }
     }
 

@@ -189,6 +189,14 @@ public enum CoordinatorMessage: Sendable, Equatable {
         public var relativePath: String
         public var rows: Range<Int>
         public var computeDigest: Bool
+
+        public init(item: UInt64, path: String, relativePath: String, rows: Range<Int>, computeDigest: Bool) {
+            self.item = item
+            self.path = path
+            self.relativePath = relativePath
+            self.rows = rows
+            self.computeDigest = computeDigest
+        }
     }
 
     public func frames() -> [[UInt8]] {

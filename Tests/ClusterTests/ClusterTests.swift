@@ -105,6 +105,17 @@ func tinyModel() throws -> ModelBundle {
         #expect(l.isComplete && l.next(for: "b", location: nil, lastShard: nil, otherWorkers: []) == nil)
     }
 
+    @Test func anItemWhoseWorkersKeepGettingLostFailsInsteadOfKillingEveryWorker() {
+        var l = ledger(items: 2)
+        for worker in ["a", "b", "c"] {
+            l.apply(.assigned(item: 0, worker: worker))
+            l.apply(.released(item: 0))  // the worker died on it
+        }
+        guard case .failed(let why)? = l.state(of: 0) else { Issue.record("item 0 is \(String(describing: l.state(of: 0)))"); return }
+        #expect(why.contains("3 workers were lost"))
+        #expect(l.failed == 1 && l.next(for: "d", location: nil, lastShard: nil, otherWorkers: []) == 1)
+    }
+
     @Test func failedItemsRetryElsewhereThenFail() {
         var l = ledger(items: 2, attempts: 2)
         l.apply(.assigned(item: 0, worker: "a"))
