@@ -95,7 +95,7 @@ public final class CoordinatorCore {
     private let started: Double
     private let log: (String) -> Void
     private var dropLogBudget = 20
-    /// Where merged partials and failed attempts are recorded before they are acknowledged (crash recovery).
+    /// Where assignments, merged partials and failed attempts are recorded before they are sent or acknowledged.
     private var journal: Journal.Writer?
     /// Why journaling stopped working; the run must then be abandoned (nothing more can be acknowledged safely).
     public private(set) var journalFailure: JournalError?
@@ -214,10 +214,16 @@ public final class CoordinatorCore {
             let id: UInt64
             switch entry {
             case .merged(let partial, _): id = partial.item
-            case .attemptFailed(let item, _, _): id = item
+            case .attemptFailed(let item, _, _), .assigned(let item, _): id = item
             }
             guard let state = ledger.state(of: id) else { throw refuse("record \(i + 1) names item \(id), which this plan does not have") }
-            guard state != .merged else { throw refuse("record \(i + 1) merges item \(id) a second time") }
+            switch entry {
+            case .assigned(let item, let worker):
+                ledger.rememberAssignment(item, to: worker)
+                continue
+            default:
+                guard state != .merged else { throw refuse("record \(i + 1) merges item \(id) a second time") }
+            }
             switch entry {
             case .merged(let partial, _):
                 guard partial.sums.count == model.embeddingSize, partial.nonFinite.count == model.metadata.features.count else {
@@ -226,6 +232,8 @@ public final class CoordinatorCore {
                 absorb(partial)
             case .attemptFailed(let item, let worker, let reason):
                 ledger.apply(.attemptFailed(item: item, worker: worker, reason: reason))
+            case .assigned:
+                break
             }
         }
         journal = try Journal.Writer(appendingTo: path, tornBytes: contents.tornBytes)
@@ -406,6 +414,7 @@ public final class CoordinatorCore {
             while session.credits > 0,
                   let id = ledger.next(for: session.info.id, location: session.info.host, lastShard: session.lastShard,
                                        otherWorkers: self.joinOrder.compactMap { self.sessions[$0]?.info.id }.filter { $0 != session.info.id }) {
+                guard record(.assigned(item: id, worker: session.info.id)) else { break }
                 let item = ledger.item(id)
                 let shard = plan.shards[item.shard]
                 ledger.apply(.assigned(item: id, worker: session.info.id))

@@ -2,8 +2,8 @@ import Digest
 import Foundation
 
 /// The coordinator's crash-safe record of a run: a header naming the run (protocol version, model digest, plan
-/// digest), then one record per merged partial and per failed attempt, each written and fsync'd before the
-/// partial is acknowledged. Replaying it after a crash rebuilds the ledger and the exact sums, so a restarted
+/// digest), then one record per assignment, merged partial and failed attempt, each written and fsync'd before
+/// the assignment is sent or the partial acknowledged. Replaying it after a crash rebuilds the ledger and the exact sums, so a restarted
 /// coordinator never merges an item twice and loses nothing that was acknowledged (schemas/wire.md, *Journal*).
 ///
 /// On disk: the 8 bytes `PAIRSJNL`, then records of [u32 payload length][first 4 bytes of SHA-256(payload)]
@@ -33,6 +33,8 @@ public enum Journal {
         case merged(Partial, worker: String)
         /// A failed attempt at an item (the ledger decides whether it is retried or failed for good).
         case attemptFailed(item: UInt64, worker: String, reason: String)
+        /// An item handed to a worker: after a restart, that worker's partial for it is still accepted.
+        case assigned(item: UInt64, worker: String)
     }
 
     /// SHA-256 over the item size and every planned shard (relative path, events), in plan order.
@@ -68,6 +70,10 @@ public enum Journal {
             w.u64(item)
             w.string(worker)
             w.string(reason)
+        case .assigned(let item, let worker):
+            w.u8(3)
+            w.u64(item)
+            w.string(worker)
         }
         return w.bytes
     }
@@ -145,6 +151,8 @@ public enum Journal {
                 case 2:
                     records.append(.attemptFailed(item: try r.u64("item"), worker: try r.string("worker", limit: 256),
                                                   reason: try r.string("reason")))
+                case 3:
+                    records.append(.assigned(item: try r.u64("item"), worker: try r.string("worker", limit: 256)))
                 case let kind:
                     throw WireError("unknown record kind \(kind)")
                 }

@@ -69,6 +69,10 @@ public struct Ledger: Sendable {
     /// Whether `item` was ever assigned to `worker` (a late partial from a worker that lost the item is fine).
     public func wasAssigned(_ item: UInt64, to worker: String) -> Bool { records[Int(item)].assignedTo.contains(worker) }
 
+    /// Remembers that an earlier coordinator of this run assigned `item` to `worker` (journal replay), so that
+    /// worker's partial for it is accepted; the item itself stays where it is.
+    public mutating func rememberAssignment(_ item: UInt64, to worker: String) { records[Int(item)].assignedTo.insert(worker) }
+
     /// Counts a partial for an item that was already merged or failed.
     public mutating func countDuplicate() { duplicates += 1 }
 

@@ -26,14 +26,41 @@ import ExactSum
         return h
     }
 
+    func kinds(_ records: [Journal.Record]) -> [String] {
+        records.map {
+            switch $0 {
+            case .merged: "merged"
+            case .attemptFailed: "failed"
+            case .assigned: "assigned"
+            }
+        }
+    }
+
+    @Test func aWorkerOfTheCrashedCoordinatorDeliversItsPartialToTheResumedOne() throws {
+        let path = journalPath()
+        let first = try CoordinatorCoreTests.Harness(items: 2)
+        try first.core.useJournal(at: path)
+        _ = first.join(1)
+        let held = CoordinatorCoreTests().assignments(first.send(.request(credits: 2), from: 1))
+        #expect(held.map(\.item) == [0, 1])
+        // The coordinator dies; worker 1 finishes item 0 and re-joins the resumed coordinator with it.
+        let resumed = try CoordinatorCoreTests.Harness(items: 2)
+        try resumed.core.useJournal(at: path)
+        _ = resumed.join(1)
+        #expect(resumed.send(.partial(resumed.partial(for: held[0], value: 1)), from: 1).first == .ack(item: 0, duplicate: false))
+        // A worker that never held item 1 is still refused.
+        _ = resumed.join(2)
+        guard case .refuse? = resumed.send(.partial(resumed.partial(for: held[1], value: 9)), from: 2).first else { Issue.record("not refused"); return }
+    }
+
     @Test func aResumedCoordinatorMergesOnlyWhatIsLeftAndEndsWithTheSameSums() throws {
         let path = journalPath()
         _ = try merge(2, journal: path, failFirst: true)  // then the coordinator "dies"
         let contents = try Journal.read(path)
-        #expect(contents.records.count == 3 && contents.tornBytes == 0)
+        #expect(kinds(contents.records) == ["assigned", "failed", "assigned", "merged", "assigned", "merged"] && contents.tornBytes == 0)
 
         let resumed = try CoordinatorCoreTests.Harness(items: 3)
-        #expect(try resumed.core.useJournal(at: path).replayed == 3)
+        #expect(try resumed.core.useJournal(at: path).replayed == 6)
         #expect(resumed.core.ledger.merged == 2 && resumed.core.ledger.attempts(of: 0) == 1)
         _ = resumed.join(2)
         let left = CoordinatorCoreTests().assignments(resumed.send(.request(credits: 5), from: 2))
@@ -53,14 +80,15 @@ import ExactSum
         let record = Journal.frame(Journal.encode(.attemptFailed(item: 2, worker: "w9", reason: "x")))
         try Data(whole + record.prefix(record.count - 3)).write(to: URL(fileURLWithPath: path))  // crash mid-write
         let contents = try Journal.read(path)
-        #expect(contents.records.count == 1 && contents.tornBytes == record.count - 3)
+        #expect(kinds(contents.records) == ["assigned", "merged"] && contents.tornBytes == record.count - 3)
         let resumed = try CoordinatorCoreTests.Harness(items: 3)
         #expect(try resumed.core.useJournal(at: path).tornBytes == record.count - 3)
         _ = resumed.join(1)
         let a = CoordinatorCoreTests().assignments(resumed.send(.request(credits: 1), from: 1))[0]
         _ = resumed.send(.partial(resumed.partial(for: a, value: 2)), from: 1)
         let after = try Journal.read(path)
-        #expect(after.records.count == 2 && after.tornBytes == 0, "the torn bytes were cut off before appending")
+        #expect(kinds(after.records) == ["assigned", "merged", "assigned", "merged"] && after.tornBytes == 0,
+                "the torn bytes were cut off before appending")
     }
 
     @Test func damageAndForeignJournalsAreRefusedByName() throws {
