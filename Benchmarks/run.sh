@@ -6,7 +6,7 @@
 # in worker processes; the coordinator's merge rate with 1,000 workers on loopback; the worker's profile.
 # Writes Benchmarks/results/<date>.md.
 #
-# usage: Benchmarks/run.sh [WORKDIR]     (PAIRS_BENCH_EVENTS=10000000 by default: needs ~2 GB of disk, ~15 min)
+# usage: Benchmarks/run.sh [WORKDIR]     (PAIRS_BENCH_EVENTS=10000000 by default: needs ~2 GB of disk, ~20 min)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${1:-Benchmarks/work/peers}
@@ -50,18 +50,22 @@ print(json.dumps({"peer": "pairs run", "events": events, "seconds": float(second
                   "events_per_s": events / float(seconds), "peak_rss_mib": int(kib) / 1024}))
 PY
 }
-for shard in big-plain big-gzip; do
-  label="{\"shard\": \"$shard\", \"cores\": 1}"
-  record "$("$bench" roofline --threads 1)" "$label"
-  record "$(pairs_run "$shard" 1)" "$label"
-  record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py ort "$work/$shard/shard.h5" "$work/reference.onnx" --threads 1)" "$label"
-  record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py numpy "$work/$shard/shard.h5" "$work/reference.h5")" "$label"
-  label="{\"shard\": \"$shard\", \"cores\": $cores}"
-  record "$("$bench" roofline --threads "$cores")" "$label"
-  record "$(pairs_run "$shard" "$cores")" "$label"
-  record "$(env OMP_NUM_THREADS=$cores python3 Benchmarks/peers.py ort "$work/$shard/shard.h5" "$work/reference.onnx" --threads "$cores")" "$label"
-  record "$(env OPENBLAS_NUM_THREADS=$cores python3 Benchmarks/peers.py numpy "$work/$shard/shard.h5" "$work/reference.h5")" "$label"
-  record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py dask "$work/$shard/shard.h5" "$work/reference.onnx" --workers "$cores")" "$label"
+# Three interleaved rounds of every measurement; the table takes each stack's best round (the machine is shared
+# and noisy: single runs of the same command vary by ±10 % here).
+for round in 1 2 3; do
+  for shard in big-plain big-gzip; do
+    label="{\"shard\": \"$shard\", \"cores\": 1, \"round\": $round}"
+    record "$("$bench" roofline --threads 1)" "$label"
+    record "$(pairs_run "$shard" 1)" "$label"
+    record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py ort "$work/$shard/shard.h5" "$work/reference.onnx" --threads 1)" "$label"
+    record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py numpy "$work/$shard/shard.h5" "$work/reference.h5")" "$label"
+    label="{\"shard\": \"$shard\", \"cores\": $cores, \"round\": $round}"
+    record "$("$bench" roofline --threads "$cores")" "$label"
+    record "$(pairs_run "$shard" "$cores")" "$label"
+    record "$(env OMP_NUM_THREADS=$cores python3 Benchmarks/peers.py ort "$work/$shard/shard.h5" "$work/reference.onnx" --threads "$cores")" "$label"
+    record "$(env OPENBLAS_NUM_THREADS=$cores python3 Benchmarks/peers.py numpy "$work/$shard/shard.h5" "$work/reference.h5")" "$label"
+    record "$(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers.py dask "$work/$shard/shard.h5" "$work/reference.onnx" --workers "$cores")" "$label"
+  done
 done
 # Memory does not grow with the shard: pairs run on 10× fewer events.
 for shard in small-plain small-gzip; do
