@@ -112,40 +112,38 @@ public enum Activation: Equatable, Sendable, CustomStringConvertible {
         return e / (1 + e)
     }
 
-    /// `values[r, c] ← activation(values[r, c] + bias[c])` over a row-major block; if `inputs` is given,
-    /// it receives the pre-activation values (needed for the backward pass of gelu and silu).
+    /// `values[i] ← activation(values[i])` in place: the inference path, where the bias already went into the
+    /// GEMM's output. relu runs a concrete Float/Double kernel (see `BLASScalar.rectify`).
+    @inlinable
+    public func apply<T: BLASScalar>(_ values: UnsafeMutableBufferPointer<T>) {
+        guard let base = values.baseAddress, !values.isEmpty else { return }
+        switch self {
+        case .identity: return
+        case .relu: T.rectify(base, count: values.count)
+        default: for i in values.indices { values[i] = value(values[i]) }
+        }
+    }
+
+    /// `values[r, c] ← activation(values[r, c] + bias[c])` over a row-major block, keeping the pre-activation
+    /// values in `inputs` (the training path: gelu's and silu's derivatives need them).
     /// Loops walk row pointers (no trapping index arithmetic) so that they vectorise.
     @inlinable
     public func applyWithBias<T: BLASScalar>(_ values: UnsafeMutableBufferPointer<T>, bias: UnsafeBufferPointer<T>,
-                                            inputs: UnsafeMutableBufferPointer<T>?) {
+                                            inputs: UnsafeMutableBufferPointer<T>) {
         let columns = bias.count
         precondition(columns > 0 && values.count % columns == 0, "bias length does not divide the block")
         let rows = values.count / columns
         guard rows > 0 else { return }
         let b = bias.baseAddress!
-        var row = values.baseAddress!
-        if let inputs {
-            var pre = inputs.baseAddress!
-            for _ in 0..<rows {
-                for c in 0..<columns {
-                    let z = row[c] + b[c]
-                    pre[c] = z
-                    row[c] = value(z)
-                }
-                row += columns
-                pre += columns
+        var row = values.baseAddress!, pre = inputs.baseAddress!
+        for _ in 0..<rows {
+            for c in 0..<columns {
+                let z = row[c] + b[c]
+                pre[c] = z
+                row[c] = value(z)
             }
-            return
-        }
-        // The hot inference cases run concrete Float/Double kernels (see `BLASScalar.addBias`).
-        switch self {
-        case .identity, .relu:
-            T.addBias(row, rows: rows, bias: b, columns: columns, relu: self == .relu)
-        default:
-            for _ in 0..<rows {
-                for c in 0..<columns { row[c] = value(row[c] + b[c]) }
-                row += columns
-            }
+            row += columns
+            pre += columns
         }
     }
 

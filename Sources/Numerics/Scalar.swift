@@ -13,9 +13,9 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where RawSignificand: 
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func erf(_ x: Self) -> Self
-    /// `values[r, c] += bias[c]` over `rows` rows, then max(·, 0) when `relu`. Concrete per type, compiled in
-    /// this module: as an inlined generic inside the forward pass LLVM did not vectorise it.
-    static func addBias(_ values: UnsafeMutablePointer<Self>, rows: Int, bias: UnsafePointer<Self>, columns: Int, relu: Bool)
+    /// `values[i] = max(values[i], 0)` for `count` values. Concrete per type, compiled in this module: as an
+    /// inlined generic inside the forward pass LLVM did not vectorise it.
+    static func rectify(_ values: UnsafeMutablePointer<Self>, count: Int)
     /// Row-major GEMM `c ← alpha·op(a)·op(b) + beta·c` (sgemm or dgemm).
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
@@ -25,13 +25,7 @@ public protocol BLASScalar: BinaryFloatingPoint, Sendable where RawSignificand: 
 extension Float: BLASScalar {
     /// The embedder's hot loop. Written for Float itself: the same loop in generic form (even specialised)
     /// compiled to a branch per element instead of vector max instructions.
-    public static func addBias(_ values: UnsafeMutablePointer<Float>, rows: Int, bias: UnsafePointer<Float>, columns: Int, relu: Bool) {
-        var row = values
-        for _ in 0..<rows {
-            if relu { addBiasReLURow(row, bias, columns) } else { addBiasRow(row, bias, columns) }
-            row += columns
-        }
-    }
+    public static func rectify(_ values: UnsafeMutablePointer<Float>, count: Int) { rectifyFloats(values, count) }
     @inlinable public static func exp(_ x: Float) -> Float { expf(x) }
     @inlinable public static func log(_ x: Float) -> Float { logf(x) }
     @inlinable public static func log1p(_ x: Float) -> Float { log1pf(x) }
@@ -48,11 +42,8 @@ extension Float: BLASScalar {
 
 extension Double: BLASScalar {
     /// Float64 is for gradient checks, not speed: a plain loop.
-    public static func addBias(_ values: UnsafeMutablePointer<Double>, rows: Int, bias: UnsafePointer<Double>, columns: Int, relu: Bool) {
-        for i in 0..<rows * columns {
-            let z = values[i] + bias[i % columns]
-            values[i] = relu && z < 0 ? 0 : z
-        }
+    public static func rectify(_ values: UnsafeMutablePointer<Double>, count: Int) {
+        for i in 0..<count where values[i] < 0 { values[i] = 0 }
     }
     @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
@@ -68,16 +59,8 @@ extension Double: BLASScalar {
     }
 }
 
-// One-row Float kernels, separate non-inlined functions: the form in which LLVM vectorises them.
+// The Float kernel as a separate non-inlined function: the form in which LLVM vectorises it.
 @inline(never)
-private func addBiasReLURow(_ row: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ count: Int) {
-    for c in 0..<count {
-        let z = row[c] + bias[c]
-        row[c] = z > 0 ? z : 0
-    }
-}
-
-@inline(never)
-private func addBiasRow(_ row: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, _ count: Int) {
-    for c in 0..<count { row[c] += bias[c] }
+private func rectifyFloats(_ values: UnsafeMutablePointer<Float>, _ count: Int) {
+    for i in 0..<count { values[i] = values[i] > 0 ? values[i] : 0 }
 }
