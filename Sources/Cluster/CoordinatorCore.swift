@@ -305,7 +305,10 @@ public final class CoordinatorCore {
     private func leave(_ peer: Peer, why: String) {
         guard let session = sessions.removeValue(forKey: peer) else { return }
         let held = ledger.items(assignedTo: session.info.id)
-        for id in held { ledger.apply(.released(item: id)) }
+        // Charged as in progress: the oldest items (one per thread) of a worker that had delivered work, so was
+        // past start-up; a worker killed while starting is no evidence against the items it was handed.
+        let working = session.info.items > 0
+        for (k, id) in held.enumerated() { ledger.apply(.released(item: id, inProgress: working && k < session.info.threads)) }
         departed.append(session.info)
         joinOrder.removeAll { $0 == peer }
         hungry.removeAll { $0 == peer }

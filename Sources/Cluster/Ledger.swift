@@ -16,10 +16,12 @@ public struct Ledger: Sendable {
         case merged(item: UInt64)
         /// An attempt failed on `worker`; the item is retried elsewhere unless attempts are used up.
         case attemptFailed(item: UInt64, worker: String, reason: String)
-        /// The worker holding the item was lost; the item goes back to the queue. Not an attempt, but an item
-        /// whose workers are lost `maxAttempts` times is a poison pill (e.g. a shard that crashes the HDF5
-        /// library) and is recorded as failed rather than killing every worker in turn.
-        case released(item: UInt64)
+        /// The worker holding the item was lost; the item goes back to the queue. Not an attempt; but an item
+        /// whose worker is lost while it is `inProgress` (among the oldest the worker held, one per thread)
+        /// `maxAttempts` times is a poison pill (e.g. a shard that crashes the HDF5 library) and is recorded as
+        /// failed rather than killing every worker in turn. Items a lost worker merely held in reserve are not
+        /// charged: under random node loss they would be, again and again, since re-queued items go first.
+        case released(item: UInt64, inProgress: Bool)
     }
 
     struct Record: Sendable {
@@ -27,8 +29,10 @@ public struct Ledger: Sendable {
         var state: State = .pending
         var attempts = 0
         var failedOn: Set<String> = []
-        /// Times the worker holding the item was lost.
+        /// Times the worker processing the item was lost.
         var losses = 0
+        /// When the item was last assigned (a counter): a worker works on its oldest items first.
+        var assignedAt = 0
         /// Every worker the item was ever handed to: only their partials for it are accepted.
         var assignedTo: Set<String> = []
         var location: String?
@@ -48,6 +52,7 @@ public struct Ledger: Sendable {
     public private(set) var duplicates = 0
     /// Items put back in the queue because their worker was lost.
     public private(set) var released = 0
+    private var assignments = 0
 
     public init(maxAttempts: Int) {
         precondition(maxAttempts >= 1)
@@ -62,8 +67,9 @@ public struct Ledger: Sendable {
     public func state(of item: UInt64) -> State? { Int(item) < records.count ? records[Int(item)].state : nil }
     public func attempts(of item: UInt64) -> Int { records[Int(item)].attempts }
     public func item(_ id: UInt64) -> WorkItem { records[Int(id)].item }
+    /// The items `worker` holds, oldest assignment first.
     public func items(assignedTo worker: String) -> [UInt64] {
-        records.filter { $0.state == .assigned(worker: worker) }.map(\.item.id)
+        records.filter { $0.state == .assigned(worker: worker) }.sorted { $0.assignedAt < $1.assignedAt }.map(\.item.id)
     }
 
     /// Whether `item` was ever assigned to `worker` (a late partial from a worker that lost the item is fine).
@@ -87,8 +93,10 @@ public struct Ledger: Sendable {
         case .assigned(let id, let worker):
             precondition(records[Int(id)].state == .pending, "only pending items are assigned")
             dequeue(id)
+            assignments += 1
             records[Int(id)].state = .assigned(worker: worker)
             records[Int(id)].assignedTo.insert(worker)
+            records[Int(id)].assignedAt = assignments
         case .merged(let id):
             precondition(records[Int(id)].state != .merged, "an item is merged once")
             if records[Int(id)].state == .pending { dequeue(id) }
@@ -108,10 +116,10 @@ public struct Ledger: Sendable {
                 records[Int(id)] = record
                 enqueue(id, front: true)
             }
-        case .released(let id):
+        case .released(let id, let inProgress):
             guard case .assigned = records[Int(id)].state else { return }
             released += 1
-            records[Int(id)].losses += 1
+            if inProgress { records[Int(id)].losses += 1 }
             if records[Int(id)].losses >= maxAttempts {
                 records[Int(id)].state = .failed(reason: "\(records[Int(id)].losses) workers were lost while processing this item "
                                                  + "(it may crash or hang the reader, e.g. a damaged shard)")

@@ -93,7 +93,7 @@ func tinyModel() throws -> ModelBundle {
         #expect(l.next(for: "a", location: nil, lastShard: nil, otherWorkers: ["other"]) == 0)
         l.apply(.assigned(item: 0, worker: "a"))
         l.apply(.assigned(item: 1, worker: "a"))
-        l.apply(.released(item: 0))  // worker a lost
+        l.apply(.released(item: 0, inProgress: true))  // worker a lost
         #expect(l.state(of: 0) == .pending && l.released == 1)
         #expect(l.next(for: "b", location: nil, lastShard: nil, otherWorkers: ["other"]) == 0)
         l.apply(.assigned(item: 0, worker: "b"))
@@ -109,11 +109,13 @@ func tinyModel() throws -> ModelBundle {
         var l = ledger(items: 2)
         for worker in ["a", "b", "c"] {
             l.apply(.assigned(item: 0, worker: worker))
-            l.apply(.released(item: 0))  // the worker died on it
+            l.apply(.assigned(item: 1, worker: worker))
+            l.apply(.released(item: 0, inProgress: true))  // the worker died on it…
+            l.apply(.released(item: 1, inProgress: false))  // …while item 1 waited its turn: not charged
         }
         guard case .failed(let why)? = l.state(of: 0) else { Issue.record("item 0 is \(String(describing: l.state(of: 0)))"); return }
         #expect(why.contains("3 workers were lost"))
-        #expect(l.failed == 1 && l.next(for: "d", location: nil, lastShard: nil, otherWorkers: []) == 1)
+        #expect(l.failed == 1 && l.state(of: 1) == .pending && l.next(for: "d", location: nil, lastShard: nil, otherWorkers: []) == 1)
     }
 
     @Test func failedItemsRetryElsewhereThenFail() {

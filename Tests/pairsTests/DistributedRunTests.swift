@@ -97,7 +97,7 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
 
     @Test func aKilledWorkersItemsAreRedoneAndALateWorkerJoins() throws {
         let d = temporaryDirectory()
-        #expect(try pairs("simulate", "--out", d + "/s", "--events", "1600000", "--shards", "4").status == 0)
+        #expect(try pairs("simulate", "--out", d + "/s", "--events", "3200000", "--shards", "4").status == 0)
         #expect(try pairs("run", "--shards", d + "/s", "--model", repositoryModel, "--out", d + "/reference", "--workers", "2").status == 0)
         let coordinator = try Running(["coordinator", "--bind", "tcp://127.0.0.1:*", "--shards", d + "/s", "--model", repositoryModel,
                                        "--out", d + "/killed", "--items-rows", "20000", "--heartbeat-ms", "200", "--liveness", "3"])
@@ -105,7 +105,7 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         let endpoint = String(listening[listening.range(of: "listening on ")!.upperBound...])
         let first = try Running(["worker", "--connect", endpoint])
         #expect(coordinator.waitFor("joined from") != nil)
-        usleep(800_000)
+        usleep(200_000)  // well inside the ~2 s the lone worker needs for 160 items: it holds some when killed
         kill(first.process.processIdentifier, SIGKILL)
         #expect(coordinator.waitFor("re-queued items", timeout: 30) != nil, "the coordinator noticed the lost worker")
         let second = try Running(["worker", "--connect", endpoint])
