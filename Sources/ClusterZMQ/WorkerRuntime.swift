@@ -39,6 +39,8 @@ public final class WorkerRuntime {
     private let queue = WorkQueue()
     private let outbox = Outbox()
     private var threads: [Thread] = []
+    /// Left by each compute thread once it has stopped and released its processor (and so its HDF5 handles).
+    private let computeDone = DispatchGroup()
     private var exitStatus: Int32?
 
     public init(options: Options, log: @escaping (String) -> Void) {
@@ -67,7 +69,7 @@ public final class WorkerRuntime {
                 if terminate.count > 1 {
                     log("second signal \(signal): leaving at once; the coordinator redoes unfinished items")
                     exitStatus = 1
-                    break
+                    return 1
                 }
                 if !core.draining {
                     execute(core.drain(reason: "signal \(signal) (batch system stopping the job)", now: Self.now), socket: &socket, context: context)
@@ -90,6 +92,9 @@ public final class WorkerRuntime {
             if exitStatus == nil { execute(core.tick(now: Self.now), socket: &socket, context: context) }
         }
         queue.stop()
+        // Let the compute threads finish and close their HDF5 handles before the process exits: closed after
+        // libhdf5's own exit handler, they made it print error stacks.
+        _ = computeDone.wait(timeout: .now() + 30)
         return exitStatus!
     }
 
@@ -152,10 +157,13 @@ public final class WorkerRuntime {
         }
         log("joined run \(welcome.runID) with model \(model.digest); \(options.threads) compute threads")
         for index in 0..<options.threads {
-            let queue = self.queue, outbox = self.outbox
-            let processor = try ItemProcessor(model: model, welcome: welcome)
+            let queue = self.queue, outbox = self.outbox, done = computeDone
+            let holder = ProcessorHolder(try ItemProcessor(model: model, welcome: welcome))
+            done.enter()
             let thread = Thread {
-                while let work = queue.take() { outbox.put(processor.process(work)) }
+                while let work = queue.take() { outbox.put(holder.processor!.process(work)) }
+                holder.processor = nil
+                done.leave()
             }
             thread.name = "pairs-compute-\(index)"
             thread.stackSize = 8 << 20
@@ -165,6 +173,12 @@ public final class WorkerRuntime {
     }
 
     struct ModelMismatch: Error, CustomStringConvertible { let description: String }
+
+    /// A compute thread's processor, released by that thread when it stops.
+    final class ProcessorHolder: @unchecked Sendable {  // used by one thread after hand-over
+        var processor: ItemProcessor?
+        init(_ processor: ItemProcessor) { self.processor = processor }
+    }
 
     static var now: Double { Date().timeIntervalSince1970 }
 }
