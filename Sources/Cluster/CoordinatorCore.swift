@@ -242,6 +242,12 @@ public final class CoordinatorCore {
         return (contents.records.count, contents.tornBytes)
     }
 
+    /// Counts a worker refused by the transport (e.g. an unknown CURVE key) in the report's refusals.
+    public func countRefusal(_ reason: String) {
+        refused += 1
+        log(reason)
+    }
+
     /// Heartbeats and lost-worker detection; call at least every heartbeat interval.
     public func tick(now: Double) -> [Outgoing] {
         let interval = Double(configuration.heartbeatMilliseconds) / 1000

@@ -14,12 +14,28 @@ public final class CoordinatorServer {
     /// Largest message accepted from a peer; larger ones drop the connection (libzmq `ZMQ_MAXMSGSIZE`).
     public static let maxMessageBytes: Int64 = 64 << 20
 
-    public init(core: CoordinatorCore, bind: String, context: Context, log: @escaping (String) -> Void) throws(ZMQError) {
+    /// CurveZMQ: the coordinator's secret key and the public keys of the workers let in.
+    public struct Curve: Sendable {
+        public var secretKey: CurveKey
+        public var allowedWorkers: Set<CurveKey>
+        public init(secretKey: CurveKey, allowedWorkers: Set<CurveKey>) {
+            self.secretKey = secretKey
+            self.allowedWorkers = allowedWorkers
+        }
+    }
+
+    private let zap: ZAPHandler?
+
+    public init(core: CoordinatorCore, bind: String, context: Context, curve: Curve? = nil,
+                log: @escaping (String) -> Void) throws(ZMQError) {
         self.core = core
         self.log = log
+        // The ZAP handler must be bound before the CURVE socket accepts anyone.
+        zap = try curve.map { (c) throws(ZMQError) in try ZAPHandler(context: context, allowed: c.allowedWorkers) }
         socket = try Socket(context, type: .router)
         try socket.set([.routerMandatory(true), .linger(.milliseconds(2000)), .maxMessageSize(Self.maxMessageBytes),
                         .sendHighWaterMark(100_000), .receiveHighWaterMark(100_000)])
+        if let curve { try socket.set([.zapDomain("pairs"), .curveServer(true), .curveSecretKey(curve.secretKey)]) }
         try socket.bind(bind)
         endpoint = try socket.lastEndpoint()
     }
@@ -39,7 +55,10 @@ public final class CoordinatorServer {
         while true {
             let now = Self.now
             if let at = finishedAt, now - at > grace || core.progress(now: now).workersAlive == 0 { break }
-            if finishedAt == nil && !keepGoing() { return false }
+            if finishedAt == nil && !keepGoing() {
+                zap?.stop()
+                return false
+            }
             try poller.poll(timeout: .milliseconds(Int(max(5, tickInterval * 1000))))
             // Drain what arrived, bounded so that ticks still happen under a flood.
             for _ in 0..<10_000 {
@@ -48,6 +67,7 @@ public final class CoordinatorServer {
                 let peer = message[0].bytes
                 try send(core.receive(message.dropFirst().map(\.bytes), from: peer, now: Self.now))
             }
+            for refusal in zap?.takeRefusals() ?? [] { core.countRefusal(refusal) }
             if now - lastTick >= tickInterval {
                 try send(core.tick(now: now))
                 lastTick = now
@@ -59,6 +79,7 @@ public final class CoordinatorServer {
             if core.isFinished && finishedAt == nil { finishedAt = now }
         }
         progress(core.progress(now: Self.now))
+        zap?.stop()
         return true
     }
 

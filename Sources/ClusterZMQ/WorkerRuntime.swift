@@ -19,6 +19,8 @@ public final class WorkerRuntime {
         public var liveness: Int
         /// Stop taking work this many seconds after start (a batch job's walltime minus a margin).
         public var maxWalltime: Double?
+        /// CurveZMQ: this worker's secret key and the coordinator's public key.
+        public var curve: (secretKey: CurveKey, coordinatorKey: CurveKey)?
 
         public init(connect: String, threads: Int, idleTimeout: Double = 300, model: ModelBundle? = nil,
                     localShards: [AnnouncedShard] = [], heartbeatMilliseconds: Int = 1000, liveness: Int = 5, maxWalltime: Double? = nil) {
@@ -42,6 +44,11 @@ public final class WorkerRuntime {
     /// Left by each compute thread once it has stopped and released its processor (and so its HDF5 handles).
     private let computeDone = DispatchGroup()
     private var exitStatus: Int32?
+    /// Connection events of the current socket (CURVE runs only), and what they showed so far.
+    private var monitor: Socket?
+    private var monitors = 0
+    private var handshakeFailures = 0
+    private var securedOnce = false
 
     public init(options: Options, log: @escaping (String) -> Void) {
         precondition(options.threads > 0, "a worker needs at least one thread")
@@ -81,6 +88,7 @@ public final class WorkerRuntime {
             let poller = Poller()
             poller.register(socket)
             try poller.poll(timeout: .milliseconds(20))
+            watchHandshakes()
             while exitStatus == nil, let message = try socket.receiveMultipart(dontWait: true) {
                 let (actions, problem) = core.received(message.map(\.bytes), now: Self.now)
                 if let problem { log(problem) }
@@ -103,8 +111,42 @@ public final class WorkerRuntime {
         // Messages sent before the connection completes are queued (READY goes right after connect).
         try socket.set([.linger(.milliseconds(500)), .reconnectInterval(.milliseconds(200)),
                         .reconnectIntervalMax(.seconds(5)), .maxMessageSize(CoordinatorServer.maxMessageBytes)])
+        if let curve = options.curve {
+            let pair = try CurveKeyPair(secretKey: curve.secretKey)
+            try socket.set([.curveServerKey(curve.coordinatorKey), .curvePublicKey(pair.publicKey), .curveSecretKey(pair.secretKey)])
+            monitors += 1
+            monitor = try socket.monitor("pairs-worker-monitor-\(monitors)")
+        }
         try socket.connect(options.connect)
         return socket
+    }
+
+    /// A CURVE handshake that fails is reported and ends the worker within seconds, instead of looking like a
+    /// coordinator that never answers: refused credentials at once, a connection dropped during the
+    /// handshake (what a wrong coordinator key looks like) after three tries.
+    private func watchHandshakes() {
+        guard let monitor, exitStatus == nil else { return }
+        while let frames = try? monitor.receiveMultipart(dontWait: true), let event = MonitorEvent(frames) {
+            switch event.kind {
+            case .handshakeSucceeded:
+                securedOnce = true
+            case .handshakeFailedAuth:
+                log("the coordinator at \(event.endpoint) refused this worker's CURVE key: its public key is not among the coordinator's --allowed-workers")
+                exitStatus = 1
+                return
+            case .handshakeFailedNoDetail, .handshakeFailedProtocol:
+                handshakeFailures += 1
+            case .disconnected where !securedOnce:
+                handshakeFailures += 1
+            default:
+                break
+            }
+            if handshakeFailures >= 3 {
+                log("CURVE handshake with \(event.endpoint) failed \(handshakeFailures) times: --coordinator-key is probably not the coordinator's public key (or the coordinator does not use CURVE)")
+                exitStatus = 1
+                return
+            }
+        }
     }
 
     private func execute(_ actions: [WorkerCore.Action], socket: inout Socket, context: Context) {

@@ -16,7 +16,7 @@ enum ExitStatus {
 @main
 enum Pairs {
     static var commands: [any Command.Type] { [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, ShardsCommand.self, SimulateCommand.self, TrainCommand.self, CacheCommand.self,
-         FinetuneCommand.self, ValidateCommand.self, ReportCommand.self, ModelCommand.self, ModelEmbedCommand.self] }
+         FinetuneCommand.self, ValidateCommand.self, ReportCommand.self, ModelCommand.self, ModelEmbedCommand.self, KeygenCommand.self] }
 
     static func main() {
         exit(run(Array(CommandLine.arguments.dropFirst())))

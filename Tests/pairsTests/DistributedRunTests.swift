@@ -148,6 +148,38 @@ let repositoryModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
         #expect(other.status != 0 && other.stderr.contains("written for other shards or another item size"))
     }
 
+    @Test func curveLetsInOnlyAllowedWorkersAndAWrongCoordinatorKeyFailsFast() throws {
+        let d = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: d + "/allowed", withIntermediateDirectories: true)
+        for prefix in ["coordinator", "allowed/w1", "stranger", "impostor"] {
+            #expect(try pairs("keygen", "--out", d + "/" + prefix).status == 0)
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: d + "/coordinator.key")[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the secret key is owner-only")
+        #expect(try pairs("simulate", "--out", d + "/s", "--events", "50000", "--shards", "2").status == 0)
+        #expect(try pairs("run", "--shards", d + "/s", "--model", repositoryModel, "--out", d + "/reference", "--workers", "1").status == 0)
+        let coordinator = try Running(["coordinator", "--bind", "tcp://127.0.0.1:*", "--shards", d + "/s", "--model", repositoryModel,
+                                       "--out", d + "/curve", "--curve-secret", d + "/coordinator.key", "--allowed-workers", d + "/allowed"])
+        let listening = try #require(coordinator.waitFor("listening on "))
+        let endpoint = String(listening[listening.range(of: "listening on ")!.upperBound...])
+
+        // A worker whose key is not allowed: refused by the ZAP handler, a clear error, nothing merged.
+        let started = Date()
+        let stranger = try pairs("worker", "--connect", endpoint, "--curve-secret", d + "/stranger.key", "--coordinator-key", d + "/coordinator.pub")
+        #expect(stranger.status == 1 && stranger.stderr.contains("refused this worker's CURVE key"))
+        // A worker holding the wrong coordinator key: a handshake error within seconds, not a hang.
+        let lost = try pairs("worker", "--connect", endpoint, "--curve-secret", d + "/allowed/w1.key", "--coordinator-key", d + "/impostor.pub")
+        #expect(lost.status == 1 && lost.stderr.contains("CURVE handshake"))
+        #expect(Date().timeIntervalSince(started) < 15, "both failures are reported within seconds")
+        #expect(coordinator.log.contains { $0.contains("is not in --allowed-workers") })
+
+        let allowed = try Running(["worker", "--connect", endpoint, "--curve-secret", d + "/allowed/w1.key", "--coordinator-key", d + "/coordinator.pub"])
+        #expect(coordinator.wait() == 0)
+        #expect(allowed.wait(timeout: 30) == 0)
+        #expect(try reportWithoutRun(d + "/curve") == (try reportWithoutRun(d + "/reference")))
+        #expect((try report(d + "/curve")["run"] as? [String: Any])?["refused_workers"] as? Int == 1)
+    }
+
     @Test func corruptShardsAreListedAndTheRunIsPartial() throws {
         let d = temporaryDirectory()
         #expect(try pairs("simulate", "--out", d + "/s", "--events", "120000", "--shards", "3", "--seed", "5").status == 0)

@@ -85,7 +85,7 @@ struct CoordinatorSetup {
     /// Plans the shards, serves workers on `bind` until the run is done, writes the report.
     /// `listening` is called with the resolved endpoint before serving (to start local workers).
     /// `keepGoing` is polled while serving; returning false abandons the run with an error.
-    func run(bind: String, console: Console, listening: (String) throws -> Void = { _ in },
+    func run(bind: String, curve: CoordinatorServer.Curve? = nil, console: Console, listening: (String) throws -> Void = { _ in },
              keepGoing: () -> Bool = { true }) throws -> Int32 {
         let started = Date()
         let model = try ModelBundle.load(modelPath)
@@ -108,7 +108,7 @@ struct CoordinatorSetup {
         let core = CoordinatorCore(plan: plan, planFailures: planFailures, model: model, modelBytes: modelBytes,
                                    configuration: configuration, now: Date().timeIntervalSince1970, log: console.log)
         if let journal { try core.useJournal(at: journal) }
-        let served = try serve(core, bind: bind, console: console, listening: { endpoint in
+        let served = try serve(core, bind: bind, curve: curve, console: console, listening: { endpoint in
             if let endpointFile {
                 // Workers on other nodes dial the advertised host at the bound port.
                 let port = endpoint.split(separator: ":").last.map(String.init) ?? ""
@@ -140,9 +140,9 @@ struct CoordinatorSetup {
 struct RunAbandoned: Error, CustomStringConvertible { let description: String }
 
 /// Serves `core` on `bind` with a progress display until the run finishes (true) or `keepGoing` says stop.
-func serve(_ core: CoordinatorCore, bind: String, console: Console, listening: (String) throws -> Void,
-           keepGoing: () -> Bool) throws -> Bool {
-    let server = try CoordinatorServer(core: core, bind: bind, context: try Context(), log: console.log)
+func serve(_ core: CoordinatorCore, bind: String, curve: CoordinatorServer.Curve? = nil, console: Console,
+           listening: (String) throws -> Void, keepGoing: () -> Bool) throws -> Bool {
+    let server = try CoordinatorServer(core: core, bind: bind, context: try Context(), curve: curve, log: console.log)
     console.log("listening on \(server.endpoint)")
     try listening(server.endpoint)
     var lastEvents = 0, lastTime = Date().timeIntervalSince1970, rate = 0.0
@@ -212,11 +212,21 @@ enum CoordinatorCommand: Command {
         name: "coordinator",
         summary: "Serve work items to workers over ZeroMQ, merge their exact partial sums, write the report.",
         positionals: [],
-        options: [.value("bind", "ENDPOINT", "ZeroMQ endpoint to bind (default tcp://*:5555).")] + CoordinatorSetup.options)
+        options: [.value("bind", "ENDPOINT", "ZeroMQ endpoint to bind (default tcp://*:5555)."),
+                  .value("curve-secret", "FILE", "CurveZMQ: the coordinator's secret key (pairs keygen); needs --allowed-workers."),
+                  .value("allowed-workers", "DIR", "CurveZMQ: directory of the public keys (*.pub) of the workers let in.")]
+            + CoordinatorSetup.options)
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let setup = try CoordinatorSetup(arguments)
-        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"),
+        var curve: CoordinatorServer.Curve? = nil
+        switch (try arguments.optional("curve-secret", as: String.self), try arguments.optional("allowed-workers", as: String.self)) {
+        case (nil, nil): break
+        case (let secret?, let directory?):
+            curve = .init(secretKey: try CurveFiles.key(secret, what: "secret key"), allowedWorkers: try CurveFiles.allowed(directory))
+        default: throw UsageError("--curve-secret and --allowed-workers go together")
+        }
+        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"), curve: curve,
                              console: Console(prefix: "pairs coordinator \(ProcessInfo.processInfo.hostName)"))
     }
 }

@@ -19,6 +19,8 @@ enum WorkerCommand: Command {
             .value("model", "BUNDLE", "Use this model instead of the coordinator's (refused if the digests differ)."),
             .value("idle-timeout", "S", "Exit after S seconds without work, or without reaching a coordinator (default 300)."),
             .value("heartbeat-ms", "MS", "Heartbeat interval until the coordinator sets its own (default 1000)."),
+            .value("curve-secret", "FILE", "CurveZMQ: this worker's secret key (pairs keygen); needs --coordinator-key."),
+            .value("coordinator-key", "FILE", "CurveZMQ: the coordinator's public key file (its .pub)."),
         ])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -47,9 +49,15 @@ enum WorkerCommand: Command {
             }
         }
         let model = try (try arguments.optional("model", as: String.self)).map { try ModelBundle.load($0) }
-        let runtime = WorkerRuntime(options: .init(connect: endpoint, threads: threads, idleTimeout: idle, model: model, localShards: local,
-                                                   heartbeatMilliseconds: try arguments.value("heartbeat-ms", default: 1000), maxWalltime: walltime),
-                                    log: console.log)
+        var options = WorkerRuntime.Options(connect: endpoint, threads: threads, idleTimeout: idle, model: model, localShards: local,
+                                            heartbeatMilliseconds: try arguments.value("heartbeat-ms", default: 1000), maxWalltime: walltime)
+        switch (try arguments.optional("curve-secret", as: String.self), try arguments.optional("coordinator-key", as: String.self)) {
+        case (nil, nil): break
+        case (let secret?, let server?):
+            options.curve = (try CurveFiles.key(secret, what: "secret key"), try CurveFiles.key(server, what: "coordinator public key"))
+        default: throw UsageError("--curve-secret and --coordinator-key go together")
+        }
+        let runtime = WorkerRuntime(options: options, log: console.log)
         return try runtime.run()
     }
 
