@@ -31,11 +31,19 @@ done
 "$pairs" simulate --simulator gaussian --events 6000000 --shards 6 --seed 23 --contiguous --out "$work/shards" >/dev/null
 "$pairs" run --shards "$work/shards" --model examples/models/gaussian.h5 --out "$work/local" --workers 2 --items-rows 20000 >/dev/null 2>&1
 
+# CurveZMQ across the namespaces: keys from pairs keygen, one per worker, the workers' public keys allowed.
+mkdir -p "$work/keys/workers"
+for name in coordinator w1 w2; do "$pairs" keygen --out "$work/keys/$name" >/dev/null; done
+cp "$work/keys/w1.pub" "$work/keys/w2.pub" "$work/keys/workers/"
 ip netns exec "$c" "$pairs" coordinator --bind 'tcp://*:5555' --shards "$work/shards" --model examples/models/gaussian.h5 \
-  --out "$work/netns" --items-rows 20000 --heartbeat-ms 200 --liveness 3 > "$work/coordinator.out" 2> "$work/coordinator.log" &
+  --out "$work/netns" --items-rows 20000 --heartbeat-ms 200 --liveness 3 \
+  --curve-secret "$work/keys/coordinator.key" --allowed-workers "$work/keys/workers" > "$work/coordinator.out" 2> "$work/coordinator.log" &
 coordinator=$!
-ip netns exec "$w1" "$pairs" worker --connect tcp://10.91.1.1:5555 --idle-timeout 20 2> "$work/w1.log" & pids+=($!)
-ip netns exec "$w2" "$pairs" worker --connect tcp://10.91.2.1:5555 --idle-timeout 20 2> "$work/w2.log" & pids+=($!)
+for i in 1 2; do
+  worker_ns="$tag-w$i"
+  ip netns exec "$worker_ns" "$pairs" worker --connect "tcp://10.91.$i.1:5555" --idle-timeout 20 \
+    --curve-secret "$work/keys/w$i.key" --coordinator-key "$work/keys/coordinator.pub" 2> "$work/w$i.log" & pids+=($!)
+done
 for _ in $(seq 100); do [ "$(grep -c 'joined from' "$work/coordinator.log" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 sleep 1
 echo "cutting worker 1's link"
@@ -45,6 +53,7 @@ wait "$coordinator" || status=$?
 cat "$work/coordinator.log" | grep -v "items [0-9]*/" || true
 [ "$status" -eq 0 ] || { echo "coordinator exited with $status"; exit 1; }
 grep -q "lost: silent" "$work/coordinator.log" || { echo "the coordinator did not notice the cut link"; exit 1; }
+grep -q "CurveZMQ on: 2 worker keys allowed" "$work/coordinator.log" || { echo "the coordinator did not use CurveZMQ"; exit 1; }
 python3 - "$work/local/report.json" "$work/netns/report.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -53,5 +62,5 @@ for r in (a, b):
     r.pop("run")
 assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True), "reports differ outside run"
 assert released > 0, "no item was re-queued: the link was cut too late"
-print(f"namespaces: worker 1 cut off mid-run, {released} items re-queued, report identical to pairs run outside run")
+print(f"namespaces (CurveZMQ): worker 1 cut off mid-run, {released} items re-queued, report identical to pairs run outside run")
 PY

@@ -219,14 +219,15 @@ enum CoordinatorCommand: Command {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let setup = try CoordinatorSetup(arguments)
+        let console = Console(prefix: "pairs coordinator \(ProcessInfo.processInfo.hostName)")
         var curve: CoordinatorServer.Curve? = nil
         switch (try arguments.optional("curve-secret", as: String.self), try arguments.optional("allowed-workers", as: String.self)) {
         case (nil, nil): break
         case (let secret?, let directory?):
             curve = .init(secretKey: try CurveFiles.key(secret, what: "secret key"), allowedWorkers: try CurveFiles.allowed(directory))
+            console.log("CurveZMQ on: \(curve!.allowedWorkers.count) worker keys allowed from \(directory)")
         default: throw UsageError("--curve-secret and --allowed-workers go together")
         }
-        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"), curve: curve,
-                             console: Console(prefix: "pairs coordinator \(ProcessInfo.processInfo.hostName)"))
+        return try setup.run(bind: try arguments.value("bind", default: "tcp://*:5555"), curve: curve, console: console)
     }
 }

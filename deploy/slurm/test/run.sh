@@ -64,12 +64,18 @@ sinfo
 # The same simulated shards through pairs run and through sbatch.
 "$pairs" simulate --simulator gaussian --events 600000 --shards 6 --seed 17 --out "$work/shards" >/dev/null
 "$pairs" run --shards "$work/shards" --model examples/models/gaussian.h5 --out "$work/local" --workers 2 --items-rows 40000 >/dev/null 2>&1
+# With CurveZMQ: keys made by pairs keygen and handed over as files (PAIRS_KEYS).
+mkdir -p "$work/keys/workers"
+"$pairs" keygen --out "$work/keys/coordinator" >/dev/null
+"$pairs" keygen --out "$work/keys/worker" >/dev/null
+cp "$work/keys/worker.pub" "$work/keys/workers/"
 job=$(sbatch --parsable --ntasks=2 --cpus-per-task=1 --time=10 --chdir="$repo" --output="$work/job.log" \
-       --export=ALL,PAIRS="$pairs" deploy/slurm/pairs.sbatch "$work/shards" examples/models/gaussian.h5 "$work/slurm" --items-rows 40000)
+       --export=ALL,PAIRS="$pairs",PAIRS_KEYS="$work/keys" deploy/slurm/pairs.sbatch "$work/shards" examples/models/gaussian.h5 "$work/slurm" --items-rows 40000)
 echo "submitted job $job"
 for _ in $(seq 300); do squeue -h -j "$job" 2>/dev/null | grep -q . || break; sleep 1; done
 cat "$work/job.log"
 grep -q "pairs coordinator exit status: 0" "$work/job.log"
+grep -q "CurveZMQ on: 1 worker keys allowed" "$work/job.log" || { echo "the Slurm run did not use CurveZMQ"; exit 1; }
 python3 - "$work/local/report.json" "$work/slurm/report.json" <<'PY'
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -77,5 +83,5 @@ workers = b["run"]["worker_count"]
 for r in (a, b):
     r.pop("run")
 assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True), "reports differ outside run"
-print(f"Slurm report equals the pairs run report outside run ({workers} workers via srun)")
+print(f"Slurm report (CurveZMQ) equals the pairs run report outside run ({workers} workers via srun)")
 PY
