@@ -234,8 +234,12 @@ func loopbackMergeBenchmark(workers: Int) throws -> String {
     let model = try referenceModel()
     var plan = RunPlan(rowsPerItem: 256)
     plan.add(PlannedShard(file: ShardFile(path: "/bench.h5", relativePath: "bench.h5"), events: 256 * workers))
+    // Heartbeats every 250 ms, a worker silent for 5 s is lost (long enough for this process to open all the
+    // sockets): the 6 s idle phase below checks that heart-beating keeps all of them alive before the burst.
+    let lost = Mutex(0)
     let core = CoordinatorCore(plan: plan, model: model, modelBytes: [],
-                               configuration: .init(runID: "bench", heartbeatMilliseconds: 60_000), now: Date().timeIntervalSince1970, log: { _ in })
+                               configuration: .init(runID: "bench", heartbeatMilliseconds: 250, liveness: 20),
+                               now: Date().timeIntervalSince1970, log: { line in if line.contains(" lost: ") { lost.withLock { $0 += 1 } } })
     // Separate contexts: libzmq allows 1023 sockets per context by default.
     let serverContext = try Context(), clientContext = try Context(ioThreads: 2)
     let server = try CoordinatorServer(core: core, bind: "tcp://127.0.0.1:*", context: serverContext, log: { _ in })
@@ -267,8 +271,22 @@ func loopbackMergeBenchmark(workers: Int) throws -> String {
             }
         }
     }
+    let heartbeat = WorkerMessage.heartbeat.frames()
+    var heartbeatsAnswered = 0
+    func answer(_ i: Int, _ message: CoordinatorMessage) {
+        guard case .heartbeat = message else { return }
+        // Fresh frames for every send: sending a Message hands its bytes to libzmq.
+        if let frames = try? heartbeat.map({ (f) throws(ZMQError) in try Message(f) }),
+           (try? sockets[i].send(multipart: frames, dontWait: true)) != nil { heartbeatsAnswered += 1 }
+    }
     var items = [UInt64?](repeating: nil, count: workers)
-    try drain(until: { !items.contains(nil) }) { i, message in if case .assign(let a) = message { items[i] = a.item } }
+    try drain(until: { !items.contains(nil) }) { i, message in
+        if case .assign(let a) = message { items[i] = a.item } else { answer(i, message) }
+    }
+    // Idle: every worker holds its item; only heartbeats flow, for 6 s (24 intervals, longer than the 5 s liveness).
+    let idleUntil = Date().addingTimeInterval(6)
+    try drain(until: { Date() >= idleUntil }, answer)
+    let lostWhileIdle = lost.withLock { $0 }
 
     var rng = SeededGenerator(seed: 6)
     let partials: [[Message]] = try items.map { item in
@@ -283,8 +301,8 @@ func loopbackMergeBenchmark(workers: Int) throws -> String {
     var ackTimes: [Double] = []
     let t0 = DispatchTime.now().uptimeNanoseconds
     for (socket, frames) in zip(sockets, partials) { _ = try socket.send(multipart: frames) }
-    try drain(until: { acked == workers }) { _, message in
-        if case .ack = message { acked += 1; ackTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+    try drain(until: { acked == workers }) { i, message in
+        if case .ack = message { acked += 1; ackTimes.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) } else { answer(i, message) }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
     while !serverThread.isFinished { usleep(10_000) }
@@ -295,7 +313,8 @@ func loopbackMergeBenchmark(workers: Int) throws -> String {
     \(workers) DEALER sockets on 127.0.0.1 (one process, 2 I/O threads) each send one PARTIAL of 64 exact sums
     (\(bytes) bytes) to a CoordinatorServer at once; first PARTIAL sent → last ACK received:
     \(String(format: "%.1f", seconds * 1000)) ms, **\(String(format: "%.0f", Double(workers) / seconds)) partials/s** (decode, validate, exact merge, ledger, ACK);
-    half of the ACKs were back after \(String(format: "%.1f", ackTimes[workers / 2])) ms.
+    half of the ACKs were back after \(String(format: "%.1f", ackTimes[workers / 2])) ms. Before that, 6 s idle with
+    250 ms heartbeats (a worker silent for 5 s is lost): \(heartbeatsAnswered) heartbeats answered, \(lostWhileIdle) of \(workers) workers declared lost.
     """
 }
 
