@@ -40,7 +40,7 @@ let package = Package(
         // Benchmarks (figures in Benchmarks/results, never in unit tests).
         .executableTarget(name: "pairs-bench", dependencies: ["PairsCore", "Numerics", "ExactSum", "Cluster", "ClusterZMQ", "ZeroMQ", "HDF5"], path: "Benchmarks/Sources/pairs-bench"),
         // Seeded mutation fuzzing of the decoders (Fuzz/corpus; run by .ci/run for a bounded time).
-        .executableTarget(name: "pairs-fuzz", dependencies: ["Cluster", "ExactSum", "PairsCore"], path: "Fuzz/Sources/pairs-fuzz"),
+        .executableTarget(name: "pairs-fuzz", dependencies: ["Cluster", "Digest", "ExactSum", "Numerics", "PairsCore"], path: "Fuzz/Sources/pairs-fuzz"),
 
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),

@@ -10,20 +10,17 @@
 // usage: pairs-fuzz wire|exactsum|journal|shard|all --seconds S [--corpus Fuzz/corpus] [--seed N]
 //        pairs-fuzz shard-one FILE      (exit 0: read, 1: rejected with an error)
 import Cluster
+import Digest
 import ExactSum
 import Foundation
+import Numerics
 import PairsCore
 
+/// Random edits of corpus entries, drawn from the project's seeded generator (a seed replays a run).
 struct Mutator {
-    var state: UInt64
+    var rng: SeededGenerator
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { rng.next() }
 
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
 
@@ -184,15 +181,11 @@ struct ShardDefects {
     mutating func record(_ kind: String, _ input: [UInt8], in directory: String) {
         counts[kind, default: 0] += 1
         if counts[kind]! <= 10 {
-            FileManager.default.createFile(atPath: directory + "/shard-\(kind)-\(SHA256Prefix.of(input)).h5", contents: Data(input))
+            FileManager.default.createFile(atPath: directory + "/shard-\(kind)-\(SHA256.hex(of: input).prefix(16)).h5", contents: Data(input))
         }
     }
 }
 
-/// A short content name for a saved input.
-enum SHA256Prefix {
-    static func of(_ bytes: [UInt8]) -> String { String(bytes.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }, radix: 16) }
-}
 var shardDefects = ShardDefects()
 
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -216,7 +209,7 @@ guard let which = arguments.first, !which.hasPrefix("--") else {
 let seconds = option("seconds").flatMap(Double.init) ?? 10
 let corpusRoot = option("corpus") ?? "Fuzz/corpus"
 let targets = which == "all" ? ["wire", "exactsum", "journal", "shard"] : [which]
-var mutator = Mutator(state: option("seed").flatMap(UInt64.init) ?? 1)
+var mutator = Mutator(rng: SeededGenerator(seed: option("seed").flatMap(UInt64.init) ?? 1))
 let crashers = corpusRoot + "/../crashers"
 var total = 0
 do {
