@@ -166,10 +166,10 @@ public final class CoordinatorCore {
                     hungry.append(peer)
                 }
             case .partial(let partial):
-                if ledger.state(of: partial.item) != nil, !ledger.wasAssigned(partial.item, to: workerKey(peer)) {
+                let worker = workerKey(peer)
+                if ledger.state(of: partial.item) != nil, !ledger.wasAssigned(partial.item, to: worker) {
                     // Never handed this item: a confused or hostile worker. Nothing it sent is merged.
                     refused += 1
-                    let worker = workerKey(peer)
                     leave(peer, why: "was refused: it sent a partial for item \(partial.item), which was never assigned to it")
                     return [Outgoing(peer: peer, message: .refuse(reason: "partial for item \(partial.item) from \(worker), which was never assigned that item"))]
                 }
@@ -211,29 +211,22 @@ public final class CoordinatorCore {
             throw refuse("written for other shards or another item size (plan \(contents.header.planDigest), this run \(header.planDigest))")
         }
         for (i, entry) in contents.records.enumerated() {
-            let id: UInt64
-            switch entry {
-            case .merged(let partial, _): id = partial.item
-            case .attemptFailed(let item, _, _), .assigned(let item, _): id = item
+            /// The item must be in the plan and, for a merge or a failure, not be merged already.
+            func check(_ id: UInt64, mergedAllowed: Bool) throws(JournalError) {
+                guard let state = ledger.state(of: id) else { throw refuse("record \(i + 1) names item \(id), which this plan does not have") }
+                guard mergedAllowed || state != .merged else { throw refuse("record \(i + 1) names item \(id) after it was merged") }
             }
-            guard let state = ledger.state(of: id) else { throw refuse("record \(i + 1) names item \(id), which this plan does not have") }
             switch entry {
             case .assigned(let item, let worker):
+                try check(item, mergedAllowed: true)
                 ledger.rememberAssignment(item, to: worker)
-                continue
-            default:
-                guard state != .merged else { throw refuse("record \(i + 1) merges item \(id) a second time") }
-            }
-            switch entry {
             case .merged(let partial, _):
-                guard partial.sums.count == model.embeddingSize, partial.nonFinite.count == model.metadata.features.count else {
-                    throw refuse("record \(i + 1) does not fit the model's shapes")
-                }
+                try check(partial.item, mergedAllowed: false)
+                if let problem = problem(with: partial) { throw refuse("record \(i + 1) is not a valid partial: \(problem)") }
                 absorb(partial)
             case .attemptFailed(let item, let worker, let reason):
+                try check(item, mergedAllowed: false)
                 ledger.apply(.attemptFailed(item: item, worker: worker, reason: reason))
-            case .assigned:
-                break
             }
         }
         journal = try Journal.Writer(appendingTo: path, tornBytes: contents.tornBytes)
@@ -343,16 +336,7 @@ public final class CoordinatorCore {
             return .ack(item: id, duplicate: false)
         }
         // Validate before merging: a malformed partial is a failed attempt, never merged.
-        let e = model.embeddingSize, f = model.metadata.features.count
-        var problem: String? = nil
-        if partial.sums.count != e { problem = "\(partial.sums.count) sums for embedding size \(e)" }
-        else if partial.nonFinite.count != f { problem = "\(partial.nonFinite.count) non-finite counts for \(f) features" }
-        else if partial.events + partial.skippedEvents != UInt64(item.rows.count) {
-            problem = "\(partial.events) events + \(partial.skippedEvents) skipped ≠ \(item.rows.count) rows"
-        } else if let known = shardStates[item.shard].identity, known != (partial.shardSize, partial.shardModified) {
-            problem = "the shard changed during the run (size or modification time differ from an earlier item)"
-        }
-        if let problem {
+        if let problem = problem(with: partial) {
             guard fail(id, on: worker, reason: "invalid partial: \(problem)") else { return nil }
             return .ack(item: id, duplicate: false)
         }
@@ -369,6 +353,22 @@ public final class CoordinatorCore {
             sessions[peer] = session
         }
         return .ack(item: id, duplicate: false)
+    }
+
+    /// What makes a successful partial unfit to merge: sums or counts of the wrong shape, events that do not
+    /// add up to the item's rows, or a shard that changed since its earlier items. nil when it is valid.
+    private func problem(with partial: Partial) -> String? {
+        let item = ledger.item(partial.item)
+        let e = model.embeddingSize, f = model.metadata.features.count
+        if partial.sums.count != e { return "\(partial.sums.count) sums for embedding size \(e)" }
+        if partial.nonFinite.count != f { return "\(partial.nonFinite.count) non-finite counts for \(f) features" }
+        if partial.events + partial.skippedEvents != UInt64(item.rows.count) {
+            return "\(partial.events) events + \(partial.skippedEvents) skipped ≠ \(item.rows.count) rows"
+        }
+        if let known = shardStates[item.shard].identity, known != (partial.shardSize, partial.shardModified) {
+            return "the shard changed during the run (size or modification time differ from an earlier item)"
+        }
+        return nil
     }
 
     /// Adds a validated partial to the run's sums and marks its item merged (live, or replayed from the journal).

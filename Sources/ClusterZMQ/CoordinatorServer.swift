@@ -47,6 +47,7 @@ public final class CoordinatorServer {
     @discardableResult
     public func run(grace: Double = 1.0, keepGoing: () -> Bool = { true },
                     progress: (CoordinatorCore.Progress) -> Void = { _ in }) throws(ZMQError) -> Bool {
+        defer { zap?.stop() }
         let poller = Poller()
         poller.register(socket)
         let tickInterval = Double(core.configuration.heartbeatMilliseconds) / 4000
@@ -55,10 +56,7 @@ public final class CoordinatorServer {
         while true {
             let now = Self.now
             if let at = finishedAt, now - at > grace || core.progress(now: now).workersAlive == 0 { break }
-            if finishedAt == nil && !keepGoing() {
-                zap?.stop()
-                return false
-            }
+            if finishedAt == nil && !keepGoing() { return false }
             try poller.poll(timeout: .milliseconds(Int(max(5, tickInterval * 1000))))
             // Drain what arrived, bounded so that ticks still happen under a flood.
             for _ in 0..<10_000 {
@@ -79,7 +77,6 @@ public final class CoordinatorServer {
             if core.isFinished && finishedAt == nil { finishedAt = now }
         }
         progress(core.progress(now: Self.now))
-        zap?.stop()
         return true
     }
 
