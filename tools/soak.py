@@ -82,9 +82,8 @@ with socket.socket() as s:  # a free port, reused by the restarted coordinator
     port = s.getsockname()[1]
 endpoint = f"tcp://127.0.0.1:{port}"
 journal = os.path.join(work, "run.journal")
-for stale in [journal]:
-    if os.path.exists(stale):
-        os.remove(stale)
+if os.path.exists(journal):  # from an earlier soak in the same --work directory
+    os.remove(journal)
 log = open(os.path.join(work, "chaos.log"), "w")
 
 

@@ -106,7 +106,10 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
                 continue
             }
             // Bias first, then C ← X·Wᵀ + C: with beta = 1 OpenBLAS skips its own pass over C (sgemm_beta, 9 % of a
-            // worker's profile with beta = 0) and the bias needs no pass of its own. Same rounding: one addition.
+            // worker's profile with beta = 0) and the bias needs no pass of its own. While the inner dimension fits
+            // one OpenBLAS K-block (a few hundred; the shipped models and the reference embedder use ≤ 128) this
+            // rounds exactly like adding the bias afterwards; beyond, the bias joins the partial sums earlier. Either
+            // way a row's result depends on its position only, so embeddings stay independent of batching.
             layer.bias.withUnsafeBufferPointer { bias in
                 workspace.outputs[l].withUnsafeMutableBufferPointer { out in
                     var row = out.baseAddress!
