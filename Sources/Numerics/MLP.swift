@@ -79,7 +79,9 @@ public struct MLP<T: BLASScalar>: Equatable, Sendable {
                 inputMean.withUnsafeBufferPointer { mean in
                     inputStd.withUnsafeBufferPointer { std in
                         let f = mean.count
-                        out.update(repeating: 0)
+                        // Zero only the padding rows around the placed ones; those are overwritten below.
+                        UnsafeMutableBufferPointer(rebasing: out[..<(offset * f)]).update(repeating: 0)
+                        UnsafeMutableBufferPointer(rebasing: out[((offset + n) * f)...]).update(repeating: 0)
                         guard n > 0 else { return }
                         // Row pointers rather than trapping index arithmetic, so the loop vectorises.
                         let m = mean.baseAddress!, sd = std.baseAddress!
