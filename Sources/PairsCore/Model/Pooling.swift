@@ -60,6 +60,30 @@ public enum PoolingError: Error, CustomStringConvertible, Sendable {
     }
 }
 
+extension Embedder {
+    /// Embeds `batch` and adds every event's embedding exactly into `pooled` (rows in `batch.skipped` are left
+    /// out). The one embed-and-pool step of shards, simulated cache sets and validation data sets.
+    /// - Returns: the shard rows of the first block whose embedding was not finite (nothing of that block is
+    ///   added), and the seconds spent adding.
+    func pool(_ batch: EventBatch, adder: inout ExactBlockSum, into pooled: inout PooledEmbedding)
+        -> (nonFiniteRows: Range<Int>?, accumulateSeconds: Double) {
+        var accumulate = 0.0
+        var badRows: Range<Int>? = nil
+        var skipped = batch.skipped[...]
+        embed(batch) { blockRows, embeddings in
+            let a0 = Clock.now
+            let excluded = skipped.prefix { $0 < blockRows.upperBound }.map { $0 - blockRows.lowerBound }
+            skipped = skipped.dropFirst(excluded.count)
+            if !adder.add(embeddings, rows: 0..<blockRows.count, excluding: excluded[...], into: &pooled.sums) {
+                badRows = badRows ?? (batch.rows.lowerBound + blockRows.lowerBound)..<(batch.rows.lowerBound + blockRows.upperBound)
+            }
+            accumulate += Clock.now - a0
+        }
+        pooled.events += batch.count
+        return (badRows, accumulate)
+    }
+}
+
 /// The worker's hot loop for one thread: read batches of a shard's rows → embed → add exactly into the pooled
 /// sums. Keeps the last shard open (consecutive items of one shard reuse it) and all buffers across calls.
 public final class ShardPooler {
@@ -103,7 +127,6 @@ public final class ShardPooler {
                                 nonFiniteCounts: [], bytesRead: 0, readSeconds: 0, embedSeconds: 0, accumulateSeconds: 0)
         var batch = EventBatch(features: reader.features.count, capacity: min(options.batchSize, range.count))
         var start = range.lowerBound
-        var badRows: Range<Int>? = nil
         while start < range.upperBound {
             let end = min(start + options.batchSize, range.upperBound)
             let t0 = Clock.now
@@ -113,20 +136,9 @@ public final class ShardPooler {
                 throw .shard(error)
             }
             let t1 = Clock.now
-            var accumulate = 0.0
-            var skipped = batch.skipped[...]
-            embedder.embed(batch) { blockRows, embeddings in
-                let a0 = Clock.now
-                let excluded = skipped.prefix { $0 < blockRows.upperBound }.map { $0 - blockRows.lowerBound }
-                skipped = skipped.dropFirst(excluded.count)
-                if !adder.add(embeddings, rows: 0..<blockRows.count, excluding: excluded[...], into: &result.pooled.sums) {
-                    badRows = badRows ?? (batch.rows.lowerBound + blockRows.lowerBound)..<(batch.rows.lowerBound + blockRows.upperBound)
-                }
-                accumulate += Clock.now - a0
-            }
+            let (badRows, accumulate) = embedder.pool(batch, adder: &adder, into: &result.pooled)
             if let badRows { throw .nonFiniteEmbedding(shard: shard.relativePath, rows: badRows) }
             let t2 = Clock.now
-            result.pooled.events += batch.count
             result.readSeconds += t1 - t0
             result.embedSeconds += t2 - t1 - accumulate
             result.accumulateSeconds += accumulate

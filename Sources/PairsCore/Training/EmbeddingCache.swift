@@ -49,12 +49,9 @@ public struct CacheSpec: Sendable, Equatable {
             events.removeAll(keepingCapacity: true)
             simulator.sample(count: n, theta: theta, using: &rng, into: &events)
             let batch = EventBatch(values: Matrix(rows: n, columns: f, values: events.map { Float($0) }), firstRow: start)
-            var bad = false
-            embedder.embed(batch) { rows, embeddings in
-                if !adder.add(embeddings, rows: 0..<rows.count, into: &pooled.sums) { bad = true }
+            if let bad = embedder.pool(batch, adder: &adder, into: &pooled).nonFiniteRows {
+                throw .nonFiniteEmbedding(shard: "simulated set \(index)", rows: bad)
             }
-            if bad { throw .nonFiniteEmbedding(shard: "simulated set \(index)", rows: start..<start + n) }
-            pooled.events += n
             start += n
         }
         return (theta, pooled)

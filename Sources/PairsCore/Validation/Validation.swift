@@ -134,8 +134,7 @@ public struct Validator: Sendable {
         var pooled = PooledEmbedding(dimensions: embedder.outputSize)
         var adder = ExactBlockSum(columns: embedder.outputSize)
         let batch = EventBatch(values: Matrix(rows: events.count / features, columns: features, values: events.map { Float($0) }))
-        embedder.embed(batch) { rows, embeddings in _ = adder.add(embeddings, rows: 0..<rows.count, into: &pooled.sums) }
-        pooled.events = batch.count
+        _ = embedder.pool(batch, adder: &adder, into: &pooled)
         return pooled
     }
 
